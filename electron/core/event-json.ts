@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Pure helpers over a parsed JSON payload. They walk iteratively, so a hostile payload nested
+ * 100,000 levels deep can be measured and refused without overflowing the stack.
+ */
+
+/** How deeply arrays and objects nest; a flat object is 1. Stops counting past `limit`. */
+export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Every string and number in the payload, in document order: what full-text search indexes. */
+export function searchableValues(value: unknown): string[] {
+  const found: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === 'string') found.push(node);
+    else if (typeof node === 'number' && Number.isFinite(node)) found.push(String(node));
+    else if (typeof node === 'object' && node !== null) {
+      // Pushed last-first so that values come out in document order; a loop, not a spread,
+      // because a payload with 100,000 keys would exceed the argument limit of a call.
+      const children = Object.values(node);
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    }
+  }
+  return found;
+}
+
+/** JSON with object keys sorted at every level, so equal payloads give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * The identity of a delivery, so that a retry is stored once: the sender's delivery id when it
+ * gives one (`webhook-id` header, else an `id` or `event_id` field), else a hash of the content.
+ * Returned as 16 bytes of sha256: short enough to index a million events cheaply.
+ */
+export function dedupeKey(payload: Record<string, unknown>, deliveryId?: string | null): Buffer {
+  const source = deliveryId
+    ? `webhook-id:${deliveryId}`
+    : (idField(payload, 'id') ?? idField(payload, 'event_id') ?? `sha256:${canonicalJson(payload)}`);
+  return createHash('sha256').update(source).digest().subarray(0, 16);
+}
+
+function idField(payload: Record<string, unknown>, name: string): string | null {
+  const value = Object.hasOwn(payload, name) ? payload[name] : undefined;
+  if (typeof value === 'string' && value.length > 0) return `${name}:${value}`;
+  if (typeof value === 'number' && Number.isFinite(value)) return `${name}:${value}`;
+  return null;
+}

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  type ApiParsedRequest,
+  type ApiRequest,
+  type ApiResponse,
+  type MonitorApi,
+  type MonitorMethod,
+  monitorApiContract,
+  type PushChannel,
+  type PushPayload,
+  type Status,
+} from '../../shared/api.ts';
+import { applySettingsPatch, loadSettings, type Settings } from '../../shared/settings.ts';
+import { type Logger, silentLogger } from './log.ts';
+import { createReceiver, type IngestInput } from './receiver.ts';
+import { openStore, type Store } from './store.ts';
+
+export const HISTORY_FILE = 'history.sqlite';
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+
+const SETTING = {
+  settings: 'settings',
+  token: 'receiver.token',
+  lastLocalUrl: 'runtime.localUrl',
+  lastPublicUrl: 'runtime.publicUrl',
+} as const;
+
+export interface MonitorOptions {
+  dataDir: string;
+  /** The receiver's port on 127.0.0.1; 0 picks a free one. */
+  port?: number;
+  log?: Logger;
+  now?: () => number;
+  /** Overrides for the receiver's timeouts (tests use short ones). */
+  receiver?: { headersTimeoutMs?: number; requestTimeoutMs?: number };
+}
+
+export interface Monitor extends MonitorApi {
+  /** Opens the receiver; resolves with the local webhook URL once it listens. */
+  start(): Promise<{ localUrl: string }>;
+  /** Stops accepting, finishes the writes in flight, closes the history. */
+  stop(): Promise<void>;
+}
+
+/** The webhook URL's secret: 128 random bits, base64url. */
+export function newToken(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * The composition root of the core: the history, the receiver in front of it, and the Monitor
+ * API over both. An event is acknowledged only after the store has committed it; the `event`
+ * push follows, for notifications, the window and the NDJSON output.
+ */
+export function createMonitor(options: MonitorOptions): Monitor {
+  const log = options.log ?? silentLogger;
+  const store: Store = openStore(join(options.dataDir, HISTORY_FILE), options.now ? { now: options.now } : {});
+  let settings: Settings = loadSettings(store.getSetting(SETTING.settings));
+  let token = store.getSetting(SETTING.token);
+  if (typeof token !== 'string' || token.length < 22) {
+    token = newToken();
+    store.setSetting(SETTING.token, token);
+  }
+  const webhookToken = token as string;
+  const startedAt = new Date((options.now ?? Date.now)()).toISOString();
+  const listeners = new Map<PushChannel, Set<(payload: never) => void>>();
+  let localUrl: string | null = null;
+  let retentionTimer: NodeJS.Timeout | null = null;
+
+  function emit<C extends PushChannel>(channel: C, payload: PushPayload<C>): void {
+    for (const listener of listeners.get(channel) ?? []) {
+      try {
+        (listener as (p: PushPayload<C>) => void)(payload);
+      } catch (error) {
+        log.error('monitor', `a ${channel} listener failed: ${String(error)}`);
+      }
+    }
+  }
+
+  async function ingest(input: IngestInput): Promise<'ok' | 'duplicate'> {
+    const result = await store.append(input);
+    if (result.status === 'ok') emit('event', result.event);
+    return result.status;
+  }
+
+  const receiver = createReceiver({
+    token: () => webhookToken,
+    ingest,
+    log,
+    ...options.receiver,
+  });
+
+  function runRetention(): void {
+    try {
+      const deleted = store.applyRetention(settings.retention);
+      if (deleted > 0) log.info('store', `retention removed ${deleted} old events`);
+    } catch (error) {
+      log.warn('store', `retention failed, will retry: ${String(error)}`);
+    }
+  }
+
+  function status(): Status {
+    const counts = store.counts();
+    return {
+      receiver: { listening: localUrl !== null, localUrl },
+      tunnel: { provider: 'none', state: 'stopped', publicUrl: null, since: startedAt, lastError: null },
+      webhookUrl: null,
+      events: { total: counts.total, unread: counts.unread, lastReceivedAt: counts.lastReceivedAt },
+    };
+  }
+
+  // Each method validates its request with the contract, so a transport can hand over anything.
+  const handlers: { [M in MonitorMethod]: (request: ApiParsedRequest<M>) => ApiResponse<M> } = {
+    getStatus: () => status(),
+    listEvents: (query) => store.search(query),
+    getEvent: ({ id }) => store.get(id),
+    markRead: ({ ids, read }) => ({ updated: store.markRead(ids, read) }),
+    getSettings: () => settings,
+    updateSettings: (patch) => {
+      const next = applySettingsPatch(settings, patch);
+      store.setSetting(SETTING.settings, next);
+      const retentionChanged = JSON.stringify(next.retention) !== JSON.stringify(settings.retention);
+      settings = next;
+      if (retentionChanged) runRetention();
+      emit('status', status());
+      return settings;
+    },
+  };
+
+  function call<M extends MonitorMethod>(method: M) {
+    return async (request: ApiRequest<M>): Promise<ApiResponse<M>> => {
+      const parsed = monitorApiContract[method].request.parse(request ?? {}) as ApiParsedRequest<M>;
+      return handlers[method](parsed);
+    };
+  }
+
+  return {
+    getStatus: call('getStatus'),
+    listEvents: call('listEvents'),
+    getEvent: call('getEvent'),
+    markRead: call('markRead'),
+    getSettings: call('getSettings'),
+    updateSettings: call('updateSettings'),
+    subscribe(channel, listener) {
+      const set = listeners.get(channel) ?? new Set();
+      listeners.set(channel, set);
+      set.add(listener as (payload: never) => void);
+      return () => set.delete(listener as (payload: never) => void);
+    },
+    async start() {
+      const port = await receiver.listen(options.port ?? 0);
+      localUrl = `http://127.0.0.1:${port}/webhooks/${webhookToken}`;
+      store.setSetting(SETTING.lastLocalUrl, localUrl);
+      runRetention();
+      retentionTimer = setInterval(runRetention, RETENTION_INTERVAL_MS);
+      retentionTimer.unref();
+      log.info('receiver', `listening on 127.0.0.1:${port}`);
+      emit('status', status());
+      return { localUrl };
+    },
+    async stop() {
+      if (retentionTimer) clearInterval(retentionTimer);
+      await receiver.close();
+      localUrl = null;
+      await store.close();
+    },
+  };
+}
+
+/** What `url` prints when no `serve` is running: the addresses the last one used. */
+export function lastKnownUrls(dataDir: string): { localUrl: string | null; publicUrl: string | null } {
+  const store = openStore(join(dataDir, HISTORY_FILE));
+  try {
+    const read = (key: string) => {
+      const value = store.getSetting(key);
+      return typeof value === 'string' ? value : null;
+    };
+    return { localUrl: read(SETTING.lastLocalUrl), publicUrl: read(SETTING.lastPublicUrl) };
+  } finally {
+    void store.close();
+  }
+}

@@ -1,0 +1,194 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { SingleFileEvent } from '../../shared/events.ts';
+import type { Logger } from './log.ts';
+import {
+  contentTypeProblem,
+  declaredLengthTooLarge,
+  MAX_BODY_BYTES,
+  parseEventBody,
+  routeRequest,
+} from './receiver-rules.ts';
+
+export interface IngestInput {
+  event: SingleFileEvent;
+  rawJson: string;
+  deliveryId: string | null;
+}
+
+export interface ReceiverOptions {
+  /** The secret path segment of the webhook URL; read per request so a rotation applies at once. */
+  token: () => string;
+  /** Stores the event durably; resolves once it is on disk. A rejection answers 503. */
+  ingest: (input: IngestInput) => Promise<'ok' | 'duplicate'>;
+  log: Logger;
+  maxBodyBytes?: number;
+  /** A client that has not finished its headers by then is cut off (slowloris). */
+  headersTimeoutMs?: number;
+  /** A request whose body has not fully arrived by then gets 408. */
+  requestTimeoutMs?: number;
+}
+
+export interface Receiver {
+  listen(port: number): Promise<number>;
+  readonly port: number | null;
+  /** Stops accepting, lets requests in flight finish, then closes idle connections. */
+  close(): Promise<void>;
+}
+
+// How long a refused oversize upload is drained (and discarded) so that the client can read the
+// 413 before the connection closes; past this the socket is destroyed.
+const DRAIN_LIMIT_MS = 2_000;
+
+export function createReceiver(options: ReceiverOptions): Receiver {
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const { log } = options;
+  const server: Server = createServer({
+    headersTimeout: options.headersTimeoutMs ?? 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    // How often the two timeouts above are checked; Node's default (30 s) would let them slip.
+    connectionsCheckingInterval: 500,
+    keepAliveTimeout: 5_000,
+  });
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error('receiver', `unexpected failure: ${String(error)}`);
+      if (!res.headersSent) reply(res, 503, { error: 'temporarily unavailable, retry later' });
+    });
+  });
+
+  // Malformed HTTP, or a timeout before the request was complete: answer if the socket can still
+  // take it, and never let the error reach the process.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && !socket.writableEnded) {
+      const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroySoon();
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = routeRequest(req.method ?? '', req.url ?? '', options.token());
+    switch (route.kind) {
+      case 'healthz':
+        return reply(res, 200, { status: 'ok' });
+      case 'not-found':
+        return refuseUnread(req, res, 404, 'not found');
+      case 'method-not-allowed':
+        return refuseUnread(req, res, 405, 'method not allowed', { Allow: 'POST' });
+    }
+    const typeProblem = contentTypeProblem(req.headers['content-type']);
+    if (typeProblem) return refuseUnread(req, res, 415, typeProblem);
+    if (declaredLengthTooLarge(req.headers['content-length'], maxBodyBytes)) {
+      return refuseUnread(req, res, 413, tooLarge(maxBodyBytes));
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (body === 'too-large') return refuseUnread(req, res, 413, tooLarge(maxBodyBytes));
+    if (body === 'aborted') return;
+    const parsed = parseEventBody(body);
+    if (!parsed.ok) return reply(res, 400, { error: parsed.reason });
+    const deliveryId = req.headers['webhook-id'];
+    try {
+      const status = await options.ingest({
+        event: parsed.event,
+        rawJson: parsed.rawJson,
+        deliveryId:
+          typeof deliveryId === 'string' && deliveryId.length > 0 && deliveryId.length <= 256 ? deliveryId : null,
+      });
+      reply(res, 200, { status });
+    } catch (error) {
+      log.warn('receiver', `could not store a ${parsed.event.event_type} event, answered 503: ${String(error)}`);
+      reply(res, 503, { error: 'could not store the event, retry later' }, { 'Retry-After': '5' });
+    }
+  }
+
+  return {
+    listen(port) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        // Loopback only: the tunnel is the one way in from outside.
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    get port() {
+      const address = server.address();
+      return address && typeof address === 'object' ? address.port : null;
+    },
+    close() {
+      return new Promise((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+/**
+ * Reads the body up to the limit, counting as it goes, so a chunked upload without a
+ * Content-Length is stopped at the limit rather than buffered whole.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        chunks.length = 0;
+        resolve('too-large');
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', () => resolve('aborted'));
+    req.once('close', () => {
+      if (!req.complete) resolve('aborted');
+    });
+  });
+}
+
+/**
+ * Answers before the body has been read, then closes the connection. The rest of the upload is
+ * discarded for a short while, not buffered, so that the client reads our answer instead of a
+ * reset; a client that keeps sending past that is cut off.
+ */
+function refuseUnread(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  headers: Record<string, string> = {},
+): void {
+  const bodyPending =
+    !req.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0);
+  if (!bodyPending) return reply(res, status, { error: reason }, headers);
+  reply(res, status, { error: reason }, { ...headers, Connection: 'close' });
+  req.on('data', () => {});
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_LIMIT_MS);
+  timer.unref();
+  req.once('close', () => clearTimeout(timer));
+}
+
+function reply(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(text);
+}
+
+function tooLarge(limit: number): string {
+  return `body is larger than ${limit / 1024 / 1024} MiB`;
+}

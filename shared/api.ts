@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { CategorySchema, StoredEventSchema } from './events.ts';
+import { SettingsPatchSchema, SettingsSchema } from './settings.ts';
+
+/**
+ * The Monitor API: one contract for every way the UI reaches the core — IPC in the tray app,
+ * loopback HTTP in the dashboard. Each method has a request and a response schema; both sides
+ * validate with them, and the TypeScript types come from the same schemas.
+ */
+
+const IsoDateTime = z.iso.datetime({ offset: true });
+
+export const EventQuerySchema = z.strictObject({
+  /** Free text: words match as prefixes, "quoted words" as a phrase. */
+  text: z.string().max(500).optional(),
+  types: z.array(z.string().min(1)).max(100).optional(),
+  categories: z.array(CategorySchema).optional(),
+  /** Received at or after this time. */
+  since: IsoDateTime.optional(),
+  /** Received before this time. */
+  until: IsoDateTime.optional(),
+  unreadOnly: z.boolean().optional(),
+  limit: z.number().int().min(1).max(1000).default(50),
+  /** Opaque: the `nextCursor` of the previous page. */
+  cursor: z.string().max(100).optional(),
+});
+export type EventQuery = z.input<typeof EventQuerySchema>;
+
+export const EventPageSchema = z.object({
+  events: z.array(StoredEventSchema),
+  /** Pass back as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+export type EventPage = z.infer<typeof EventPageSchema>;
+
+export const ReceiverStatusSchema = z.object({
+  listening: z.boolean(),
+  localUrl: z.string().nullable(),
+});
+
+/** The tunnel's view as the UI shows it; the tunnel issue grows the states. */
+export const TunnelStatusSchema = z.object({
+  provider: z.enum(['localtunnel', 'none', 'custom']),
+  state: z.enum(['stopped', 'connecting', 'online', 'offline', 'reconnecting']),
+  publicUrl: z.string().nullable(),
+  since: z.string(),
+  lastError: z.string().nullable(),
+});
+
+export const StatusSchema = z.object({
+  receiver: ReceiverStatusSchema,
+  tunnel: TunnelStatusSchema,
+  /** The URL to paste into SingleFile: the public one when a tunnel is up, else null. */
+  webhookUrl: z.string().nullable(),
+  events: z.object({
+    total: z.number().int(),
+    unread: z.number().int(),
+    lastReceivedAt: z.string().nullable(),
+  }),
+});
+export type Status = z.infer<typeof StatusSchema>;
+
+const NoRequest = z.strictObject({});
+
+export const monitorApiContract = {
+  getStatus: { request: NoRequest, response: StatusSchema },
+  listEvents: { request: EventQuerySchema, response: EventPageSchema },
+  getEvent: { request: z.strictObject({ id: z.number().int().positive() }), response: StoredEventSchema.nullable() },
+  markRead: {
+    request: z.strictObject({ ids: z.array(z.number().int().positive()).max(10_000), read: z.boolean().default(true) }),
+    response: z.object({ updated: z.number().int() }),
+  },
+  getSettings: { request: NoRequest, response: SettingsSchema },
+  updateSettings: { request: SettingsPatchSchema, response: SettingsSchema },
+} as const;
+
+type Contract = typeof monitorApiContract;
+export type MonitorMethod = keyof Contract;
+export type ApiRequest<M extends MonitorMethod> = z.input<Contract[M]['request']>;
+/** A request after the contract's parse: what a handler sees, defaults filled in. */
+export type ApiParsedRequest<M extends MonitorMethod> = z.output<Contract[M]['request']>;
+export type ApiResponse<M extends MonitorMethod> = z.infer<Contract[M]['response']>;
+
+/** A notice for the person: things that need attention that are not events (URL changed, …). */
+export const NoticeSchema = z.object({
+  kind: z.string(),
+  title: z.string(),
+  body: z.string(),
+  at: z.string(),
+});
+export type Notice = z.infer<typeof NoticeSchema>;
+
+export const pushContract = {
+  event: StoredEventSchema,
+  status: StatusSchema,
+  notice: NoticeSchema,
+} as const;
+export type PushChannel = keyof typeof pushContract;
+export type PushPayload<C extends PushChannel> = z.infer<(typeof pushContract)[C]>;
+
+/** What the window sees as `window.monitor` and what the dashboard client implements. */
+export type MonitorApi = {
+  [M in MonitorMethod]: (request: ApiRequest<M>) => Promise<ApiResponse<M>>;
+} & {
+  subscribe<C extends PushChannel>(channel: C, listener: (payload: PushPayload<C>) => void): () => void;
+};
