@@ -169,7 +169,10 @@ function refuseUnread(
 ): void {
   const bodyPending =
     !req.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0);
-  if (!bodyPending) return reply(res, status, { error: reason }, headers);
+  if (!bodyPending) {
+    reply(res, status, { error: reason }, headers);
+    return;
+  }
   reply(res, status, { error: reason }, { ...headers, Connection: 'close' });
   req.on('data', () => {});
   const timer = setTimeout(() => req.socket.destroy(), DRAIN_LIMIT_MS);
