@@ -87,3 +87,28 @@ export const StoredEventSchema = z.object({
   read: z.boolean(),
 });
 export type StoredEvent = z.infer<typeof StoredEventSchema>;
+
+/** The payload fields people recognise an event by, in the order they are shown. */
+const KEY_FIELDS: ReadonlyArray<readonly [field: string, label: string]> = [
+  ['document_name', 'Document'],
+  ['entity_name', 'Entity'],
+  ['task_name', 'Task'],
+  ['order_type', 'Order type'],
+  ['order_id', 'Order'],
+  ['document_id', 'Document id'],
+  ['entity_id', 'Entity id'],
+  ['jurisdiction', 'Jurisdiction'],
+  ['status', 'Status'],
+  ['reason', 'Reason'],
+];
+
+/** The recognisable fields of a payload that are present as text or numbers, labelled. */
+export function keyFields(payload: Record<string, unknown>): Array<{ label: string; value: string }> {
+  const found: Array<{ label: string; value: string }> = [];
+  for (const [field, label] of KEY_FIELDS) {
+    const value = Object.hasOwn(payload, field) ? payload[field] : undefined;
+    if (typeof value === 'string' && value !== '') found.push({ label, value });
+    else if (typeof value === 'number' && Number.isFinite(value)) found.push({ label, value: String(value) });
+  }
+  return found;
+}

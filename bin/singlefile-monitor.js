@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point of `singlefile-monitor`. Plain JavaScript, so that an old Node.js gets a clear
+// message instead of a syntax error; the CLI itself is TypeScript, run by Node 24's type stripping.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(
+    `singlefile-monitor: needs Node.js 24 or newer (this is ${process.version}); see README.md, "Troubleshooting".\n`,
+  );
+  process.exit(1);
+}
+const { main } = await import('../electron/cli.ts');
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -1,0 +1,306 @@
+import { createWriteStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { EventQuery } from '../shared/api.ts';
+import { CATEGORIES, type Category, describeEventType, keyFields, type StoredEvent } from '../shared/events.ts';
+import { defaultDataDir } from './core/data-dir.ts';
+import { csvHeader, csvRow, searchJson } from './core/export-format.ts';
+import { createLogger } from './core/log.ts';
+import { createMonitor, HISTORY_FILE, lastKnownUrls } from './core/monitor.ts';
+import { openStore, type Store } from './core/store.ts';
+
+export const USAGE = `SingleFile Monitor: desktop notifications and a searchable history for SingleFile webhooks.
+
+Usage:
+  singlefile-monitor serve  [--data-dir DIR] [--port N] [--tunnel localtunnel|none] [--tunnel-host URL]
+                            [--subdomain NAME] [--dashboard-port N | --no-dashboard] [--json]
+  singlefile-monitor search [TEXT] [--type T]... [--category C] [--since ISO] [--until ISO] [--limit N] [--json]
+  singlefile-monitor export --format csv|json [--out FILE] [same filters as search]
+  singlefile-monitor url
+
+Every command takes --data-dir DIR (default: the tray app's folder; env SINGLEFILE_MONITOR_DATA_DIR).
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`;
+
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** Ends `serve`; by default SIGINT or SIGTERM. */
+  stopSignal?: AbortSignal;
+}
+
+/** Bad usage: exit code 2 and one line on stderr. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const dataDirOption = { 'data-dir': { type: 'string' } } as const;
+const filterOptions = {
+  ...dataDirOption,
+  type: { type: 'string', multiple: true },
+  category: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+} as const;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest, io);
+      case 'search':
+        return search(rest, io);
+      case 'export':
+        return await exportEvents(rest, io);
+      case 'url':
+        return url(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (error) {
+    const usage = error instanceof UsageError || isParseArgsError(error);
+    // parseArgs explains at length how to pass positionals; the first sentence is what matters.
+    const full = error instanceof Error ? error.message : String(error);
+    const message = isParseArgsError(error) ? (full.split(/\.\s/)[0] ?? full) : full;
+    io.stderr.write(`singlefile-monitor: ${oneLine(message)}${usage ? " (see 'singlefile-monitor --help')" : ''}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+  positionals = false,
+) {
+  return parseArgs({ args: [...args], options, allowPositionals: positionals, strict: true });
+}
+
+async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    ...dataDirOption,
+    port: { type: 'string' },
+    tunnel: { type: 'string' },
+    'tunnel-host': { type: 'string' },
+    subdomain: { type: 'string' },
+    'dashboard-port': { type: 'string' },
+    'no-dashboard': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const port = values.port === undefined ? 0 : parsePort(values.port, '--port');
+  if (values['dashboard-port'] !== undefined) parsePort(values['dashboard-port'], '--dashboard-port');
+  if (values['dashboard-port'] !== undefined && values['no-dashboard']) {
+    throw new UsageError('--dashboard-port and --no-dashboard cannot be used together');
+  }
+  const tunnel = values.tunnel ?? 'localtunnel';
+  if (tunnel !== 'localtunnel' && tunnel !== 'none') throw new UsageError(`--tunnel must be localtunnel or none`);
+  if (values.tunnel === 'localtunnel' || values['tunnel-host'] || values.subdomain) {
+    throw new Error('the localtunnel tunnel is not available in this version yet; use --tunnel none');
+  }
+  const json = values.json === true;
+  const out = (line: object) => io.stdout.write(`${JSON.stringify(line)}\n`);
+  const log = createLogger((line) => io.stderr.write(`${line}\n`), json ? 'warn' : 'info');
+
+  const monitor = createMonitor({ dataDir: defaultDataDir(values['data-dir']), port, log });
+  const { localUrl } = await monitor.start().catch(async (error: NodeJS.ErrnoException) => {
+    await monitor.stop();
+    throw error.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use; choose another with --port`) : error;
+  });
+  monitor.subscribe('event', (event) => {
+    if (json) out({ type: 'event', event });
+    else io.stdout.write(`${formatEventLine(event)}\n`);
+  });
+
+  if (json) {
+    out({ type: 'ready', localUrl, publicUrl: null, dashboardUrl: null });
+  } else {
+    io.stdout.write(`SingleFile Monitor is receiving events.\n  Local webhook URL: ${localUrl}\n`);
+    if (values.tunnel === undefined) {
+      io.stdout.write(
+        '  No tunnel yet: SingleFile can only reach this machine through a public HTTPS URL in front of it.\n',
+      );
+    }
+    io.stdout.write('Press Ctrl+C to stop.\n');
+  }
+
+  await waitForStop(io.stopSignal);
+  await monitor.stop();
+  if (!json) io.stdout.write('Stopped.\n');
+  return 0;
+}
+
+function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal) {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function search(args: readonly string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { ...filterOptions, json: { type: 'boolean' } }, true);
+  const query = toQuery(positionals, values);
+  const events = withStore(values['data-dir'], (store) => store.search({ ...query, limit: query.limit ?? 50 }).events);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(events.map(searchJson), null, 2)}\n`);
+  } else if (events.length === 0) {
+    io.stdout.write('No events found.\n');
+  } else {
+    for (const event of events) io.stdout.write(`${formatEventLine(event)}\n`);
+  }
+  return 0;
+}
+
+async function exportEvents(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { ...filterOptions, format: { type: 'string' }, out: { type: 'string' } },
+    true,
+  );
+  const format = values.format;
+  if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
+  const query = toQuery(positionals, values);
+  const dataDir = defaultDataDir(values['data-dir']);
+  const store = openStore(join(dataDir, HISTORY_FILE));
+  // Written beside the target and renamed at the end, so a failed export never leaves half a file.
+  const partial = values.out ? `${values.out}.partial` : null;
+  const sink = partial ? createWriteStream(partial) : null;
+  const write = (text: string) => (sink ? sink.write(text) : io.stdout.write(text));
+  let count = 0;
+  try {
+    write(format === 'csv' ? csvHeader() : '[');
+    for (const event of pages(store, query)) {
+      write(format === 'csv' ? csvRow(event) : `${count === 0 ? '\n' : ',\n'}${JSON.stringify(event)}`);
+      count++;
+    }
+    if (format === 'json') write(count === 0 ? ']\n' : '\n]\n');
+  } finally {
+    await store.close();
+    if (sink) {
+      sink.end();
+      await finished(sink);
+    }
+  }
+  if (partial && values.out) {
+    await rename(partial, values.out);
+    io.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} to ${values.out}\n`);
+  }
+  return 0;
+}
+
+/** Every matching event, newest first, a page at a time so a large history is never held whole. */
+function* pages(store: Store, query: EventQuery): Generator<StoredEvent> {
+  let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+  let cursor: string | undefined;
+  do {
+    const page = store.search({ ...query, limit: Math.min(500, remaining), ...(cursor ? { cursor } : {}) });
+    for (const event of page.events) yield event;
+    remaining -= page.events.length;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && remaining > 0);
+}
+
+function url(args: readonly string[], io: CliIo): number {
+  const { values } = parse(args, dataDirOption);
+  const { localUrl, publicUrl } = lastKnownUrls(defaultDataDir(values['data-dir']));
+  if (publicUrl) {
+    io.stdout.write(`${publicUrl}\n`);
+    return 0;
+  }
+  if (!localUrl) throw new Error("no webhook URL yet: start 'singlefile-monitor serve' first");
+  io.stdout.write(`${localUrl}\n`);
+  io.stderr.write('This is the local address; SingleFile needs the public HTTPS URL of a tunnel in front of it.\n');
+  return 0;
+}
+
+type FilterValues = {
+  type?: string[] | undefined;
+  category?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  limit?: string | undefined;
+};
+
+export function toQuery(positionals: readonly string[], values: FilterValues): EventQuery {
+  const query: EventQuery = {};
+  const text = positionals.join(' ').trim();
+  if (text) query.text = text;
+  if (values.type?.length) query.types = values.type;
+  if (values.category !== undefined) query.categories = [parseCategory(values.category)];
+  if (values.since !== undefined) query.since = parseTime(values.since, '--since');
+  if (values.until !== undefined) query.until = parseTime(values.until, '--until');
+  if (values.limit !== undefined) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new UsageError('--limit must be a whole number from 1 to 1000');
+    }
+    query.limit = limit;
+  }
+  return query;
+}
+
+function parseCategory(value: string): Category {
+  const found = CATEGORIES.find((c) => c.toLowerCase() === value.toLowerCase());
+  if (!found) throw new UsageError(`--category must be one of ${CATEGORIES.join(', ')}`);
+  return found;
+}
+
+/** An ISO date (`2024-01-15`, midnight UTC) or date-time, as a full ISO string. */
+function parseTime(value: string, flag: string): string {
+  const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`${flag} must be an ISO date or date-time, like 2024-01-15`);
+  return new Date(ms).toISOString();
+}
+
+function parsePort(value: string, flag: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`${flag} must be a port number from 0 to 65535`);
+  return port;
+}
+
+function withStore<T>(dataDirFlag: string | undefined, use: (store: Store) => T): T {
+  const store = openStore(join(defaultDataDir(dataDirFlag), HISTORY_FILE));
+  try {
+    return use(store);
+  } finally {
+    void store.close();
+  }
+}
+
+/** One line per event for people: when, what (SingleFile's name), and the fields they know it by. */
+export function formatEventLine(event: StoredEvent): string {
+  const fields = keyFields(event.payload)
+    .slice(0, 3)
+    .map((f) => `${f.label}: ${f.value}`)
+    .join(' · ');
+  const name = describeEventType(event.event_type).name;
+  return oneLine(`${event.received_at}  #${event.id}  ${name}${fields ? `  ${fields}` : ''}`);
+}
+
+/** Text from a payload on one terminal line: no line breaks, no escape sequences. */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
