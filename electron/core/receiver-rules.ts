@@ -11,16 +11,26 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** SingleFile's payloads are flat; anything deeper than this is not an event, and walking it costs. */
 export const MAX_JSON_DEPTH = 64;
 
-export type Route = { kind: 'webhook' } | { kind: 'healthz' } | { kind: 'not-found' } | { kind: 'method-not-allowed' };
+export type Route =
+  | { kind: 'webhook' }
+  | { kind: 'healthz'; probe: string | null }
+  | { kind: 'not-found' }
+  | { kind: 'method-not-allowed' };
 
 /**
  * Matches the raw request target against `/webhooks/<token>`. The path is compared as sent,
  * without decoding or resolving `..`, so no spelling of another path can reach the webhook.
  */
 export function routeRequest(method: string, target: string, token: string): Route {
-  const path = target.split('?', 1)[0] ?? '';
-  if (path === '/healthz') return method === 'GET' || method === 'HEAD' ? { kind: 'healthz' } : { kind: 'not-found' };
-  if (!path.startsWith('/webhooks/') || !tokensEqual(path.slice('/webhooks/'.length), token)) {
+  const [path = '', query = ''] = target.split('?', 2);
+  if (path === '/healthz') {
+    if (method !== 'GET' && method !== 'HEAD') return { kind: 'not-found' };
+    // The tunnel's self-test sends a nonce through the public URL; seeing it proves the way in.
+    const probe = new URLSearchParams(query).get('probe');
+    return { kind: 'healthz', probe: probe && /^[\w-]{1,64}$/.test(probe) ? probe : null };
+  }
+  // An empty token would turn `/webhooks/` into an open door: no token, no webhook.
+  if (token === '' || !path.startsWith('/webhooks/') || !tokensEqual(path.slice('/webhooks/'.length), token)) {
     return { kind: 'not-found' };
   }
   return method === 'POST' ? { kind: 'webhook' } : { kind: 'method-not-allowed' };

@@ -21,6 +21,8 @@ export interface ReceiverOptions {
   token: () => string;
   /** Stores the event durably; resolves once it is on disk. A rejection answers 503. */
   ingest: (input: IngestInput) => Promise<'ok' | 'duplicate'>;
+  /** Told of each self-test nonce that arrives at `/healthz?probe=…`. */
+  onProbe?: (nonce: string) => void;
   log: Logger;
   maxBodyBytes?: number;
   /** A client that has not finished its headers by then is cut off (slowloris). */
@@ -36,16 +38,24 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-// How long a refused oversize upload is drained (and discarded) so that the client can read the
-// 413 before the connection closes; past this the socket is destroyed.
+// How long the rest of a refused upload (413, or 404/405/415 before the body was read) is read
+// and discarded so that the client can read the answer before the connection closes; past this
+// the socket is destroyed.
 const DRAIN_LIMIT_MS = 2_000;
+
+/** Sockets whose refused upload is being discarded, with the way to close them once answered. */
+const lingering = new WeakMap<Socket, () => void>();
 
 export function createReceiver(options: ReceiverOptions): Receiver {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const { log } = options;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node refuses a headers timeout longer than the request timeout (RangeError); the whole
+  // request includes its headers, so a short request timeout shortens the headers timeout too.
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout > 0 ? requestTimeout : Infinity);
   const server: Server = createServer({
-    headersTimeout: options.headersTimeoutMs ?? 10_000,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    headersTimeout,
+    requestTimeout,
     // How often the two timeouts above are checked; Node's default (30 s) would let them slip.
     connectionsCheckingInterval: 500,
     keepAliveTimeout: 5_000,
@@ -61,6 +71,12 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   // Malformed HTTP, or a timeout before the request was complete: answer if the socket can still
   // take it, and never let the error reach the process.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // A refused upload being discarded has had its answer: close once that answer is out.
+    const closeLingering = lingering.get(socket);
+    if (closeLingering) {
+      closeLingering();
+      return;
+    }
     if (socket.writable && !socket.writableEnded) {
       const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -72,6 +88,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const route = routeRequest(req.method ?? '', req.url ?? '', options.token());
     switch (route.kind) {
       case 'healthz':
+        if (route.probe) options.onProbe?.(route.probe);
         return reply(res, 200, { status: 'ok' });
       case 'not-found':
         return refuseUnread(req, res, 404, 'not found');
@@ -136,22 +153,28 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const settle = (result: Buffer | 'too-large' | 'aborted') => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAborted);
+      req.off('close', onClose);
+      chunks.length = 0;
+      resolve(result);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        chunks.length = 0;
-        resolve('too-large');
-      } else {
-        chunks.push(chunk);
-      }
+      if (size > limit) settle('too-large');
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(Buffer.concat(chunks, size));
+    const onAborted = () => settle('aborted');
+    const onClose = () => {
+      if (!req.complete) settle('aborted');
     };
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', () => resolve('aborted'));
-    req.once('close', () => {
-      if (!req.complete) resolve('aborted');
-    });
+    req.once('end', onEnd);
+    req.once('error', onAborted);
+    req.once('close', onClose);
   });
 }
 
@@ -173,11 +196,24 @@ function refuseUnread(
     reply(res, status, { error: reason }, headers);
     return;
   }
-  reply(res, status, { error: reason }, { ...headers, Connection: 'close' });
-  req.on('data', () => {});
-  const timer = setTimeout(() => req.socket.destroy(), DRAIN_LIMIT_MS);
+  const socket = req.socket;
+  // Node finishes a `Connection: close` answer with socket.destroySoon(): end, then destroy as
+  // soon as the answer is flushed. Destroying a socket with unread upload bytes makes the kernel
+  // send a reset, which can reach the client before (and discard) our answer. Half-close instead
+  // (a "lingering close"): our side ends, the upload is read and thrown away, and the socket is
+  // destroyed when the upload ends, when the client closes, or after DRAIN_LIMIT_MS.
+  const closeWhenFlushed = socket.destroySoon.bind(socket);
+  lingering.set(socket, closeWhenFlushed);
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end();
+  };
+  const timer = setTimeout(() => socket.destroy(), DRAIN_LIMIT_MS);
   timer.unref();
-  req.once('close', () => clearTimeout(timer));
+  socket.once('close', () => clearTimeout(timer));
+  req.on('data', () => {});
+  // The whole upload has arrived: nothing is left to discard, and nothing after it is served.
+  req.once('end', closeWhenFlushed);
+  reply(res, status, { error: reason }, { ...headers, Connection: 'close' });
 }
 
 function reply(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
