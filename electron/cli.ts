@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
@@ -58,11 +58,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'url':
         return url(rest, io);
       case undefined:
+        throw new UsageError('missing command: serve, search, export or url');
       case '-h':
       case '--help':
       case 'help':
         io.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -74,6 +75,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`singlefile-monitor: ${oneLine(message)}${usage ? " (see 'singlefile-monitor --help')" : ''}\n`);
     return usage ? 2 : 1;
   }
+}
+
+/** The data dir from `--data-dir`, the environment or the tray app's default. */
+function dataDir(flag: string | undefined): string {
+  if (flag !== undefined && flag.trim() === '') throw new UsageError('--data-dir must not be empty');
+  return defaultDataDir(flag);
 }
 
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(
@@ -109,7 +116,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   const out = (line: object) => io.stdout.write(`${JSON.stringify(line)}\n`);
   const log = createLogger((line) => io.stderr.write(`${line}\n`), json ? 'warn' : 'info');
 
-  const monitor = createMonitor({ dataDir: defaultDataDir(values['data-dir']), port, log });
+  const monitor = createMonitor({ dataDir: dataDir(values['data-dir']), port, log });
   const { localUrl } = await monitor.start().catch(async (error: NodeJS.ErrnoException) => {
     await monitor.stop();
     throw error.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use; choose another with --port`) : error;
@@ -177,31 +184,34 @@ async function exportEvents(args: readonly string[], io: CliIo): Promise<number>
   const format = values.format;
   if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
   const query = toQuery(positionals, values);
-  const dataDir = defaultDataDir(values['data-dir']);
-  const store = openStore(join(dataDir, HISTORY_FILE));
+  if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out must not be empty');
+  const store = openStore(join(dataDir(values['data-dir']), HISTORY_FILE));
   // Written beside the target and renamed at the end, so a failed export never leaves half a file.
   const partial = values.out ? `${values.out}.partial` : null;
   const sink = partial ? createWriteStream(partial) : null;
   const write = (text: string) => (sink ? sink.write(text) : io.stdout.write(text));
   let count = 0;
   try {
-    write(format === 'csv' ? csvHeader() : '[');
-    for (const event of pages(store, query)) {
-      write(format === 'csv' ? csvRow(event) : `${count === 0 ? '\n' : ',\n'}${JSON.stringify(event)}`);
-      count++;
+    try {
+      write(format === 'csv' ? csvHeader() : '[');
+      for (const event of pages(store, query)) {
+        write(format === 'csv' ? csvRow(event) : `${count === 0 ? '\n' : ',\n'}${JSON.stringify(event)}`);
+        count++;
+      }
+      if (format === 'json') write(count === 0 ? ']\n' : '\n]\n');
+    } finally {
+      await store.close();
+      if (sink) {
+        sink.end();
+        await finished(sink);
+      }
     }
-    if (format === 'json') write(count === 0 ? ']\n' : '\n]\n');
-  } finally {
-    await store.close();
-    if (sink) {
-      sink.end();
-      await finished(sink);
-    }
+    if (partial && values.out) await rename(partial, values.out);
+  } catch (error) {
+    if (partial) await rm(partial, { force: true });
+    throw error;
   }
-  if (partial && values.out) {
-    await rename(partial, values.out);
-    io.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} to ${values.out}\n`);
-  }
+  if (values.out) io.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} to ${values.out}\n`);
   return 0;
 }
 
@@ -219,7 +229,7 @@ function* pages(store: Store, query: EventQuery): Generator<StoredEvent> {
 
 function url(args: readonly string[], io: CliIo): number {
   const { values } = parse(args, dataDirOption);
-  const { localUrl, publicUrl } = lastKnownUrls(defaultDataDir(values['data-dir']));
+  const { localUrl, publicUrl } = lastKnownUrls(dataDir(values['data-dir']));
   if (publicUrl) {
     io.stdout.write(`${publicUrl}\n`);
     return 0;
@@ -247,7 +257,7 @@ export function toQuery(positionals: readonly string[], values: FilterValues): E
   if (values.since !== undefined) query.since = parseTime(values.since, '--since');
   if (values.until !== undefined) query.until = parseTime(values.until, '--until');
   if (values.limit !== undefined) {
-    const limit = Number(values.limit);
+    const limit = /^\d+$/.test(values.limit) ? Number(values.limit) : Number.NaN;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new UsageError('--limit must be a whole number from 1 to 1000');
     }
@@ -264,8 +274,14 @@ function parseCategory(value: string): Category {
 
 /** An ISO date (`2024-01-15`, midnight UTC) or date-time, as a full ISO string. */
 function parseTime(value: string, flag: string): string {
-  const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag} must be an ISO date or date-time, like 2024-01-15`);
+  const date = /^(\d{4})-(\d{2})-(\d{2})(T.*)?$/.exec(value);
+  const ms = date ? Date.parse(value) : Number.NaN;
+  // Date.parse rolls 2024-02-30 over to March 1st; a day the month does not have is a typo.
+  const day = date ? new Date(Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]))) : null;
+  const realDay = day !== null && day.getUTCMonth() === Number(date?.[2]) - 1 && day.getUTCDate() === Number(date?.[3]);
+  if (!Number.isFinite(ms) || !realDay) {
+    throw new UsageError(`${flag} must be an ISO date or date-time, like 2024-01-15`);
+  }
   return new Date(ms).toISOString();
 }
 
@@ -276,7 +292,7 @@ function parsePort(value: string, flag: string): number {
 }
 
 function withStore<T>(dataDirFlag: string | undefined, use: (store: Store) => T): T {
-  const store = openStore(join(defaultDataDir(dataDirFlag), HISTORY_FILE));
+  const store = openStore(join(dataDir(dataDirFlag), HISTORY_FILE));
   try {
     return use(store);
   } finally {
@@ -294,10 +310,22 @@ export function formatEventLine(event: StoredEvent): string {
   return oneLine(`${event.received_at}  #${event.id}  ${name}${fields ? `  ${fields}` : ''}`);
 }
 
-/** Text from a payload on one terminal line: no line breaks, no escape sequences. */
+/**
+ * Text from a payload on one terminal line: no line breaks, no escape sequences. Whole ANSI
+ * sequences go first (CSI such as colours and cursor moves, OSC such as titles and hyperlinks),
+ * then any control character left, and the Unicode line separators and bidirectional overrides
+ * that could make a line show something other than what it holds.
+ */
 function oneLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing escape sequences is the point
+      .replace(/(?:\u001b\[|\u009b)[\u0030-\u003f]*[\u0020-\u002f]*[\u0040-\u007e]?/g, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing escape sequences is the point
+      .replace(/(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?/g, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ')
+  );
 }
 
 function isParseArgsError(error: unknown): boolean {

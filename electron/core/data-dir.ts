@@ -21,11 +21,14 @@ export function resolveDataDir({ flag, env, platform, home }: DataDirSources): s
   return join(appDataDir(env, platform, home), APP_NAME);
 }
 
-/** Electron's `app.getPath('appData')` for each platform. */
+/**
+ * Electron's `app.getPath('appData')` for each platform. A variable set to the empty string
+ * counts as unset, as Chromium reads XDG_CONFIG_HOME, rather than making a relative path.
+ */
 function appDataDir(env: Record<string, string | undefined>, platform: NodeJS.Platform, home: string): string {
-  if (platform === 'win32') return env.APPDATA ?? join(home, 'AppData', 'Roaming');
+  if (platform === 'win32') return env.APPDATA || join(home, 'AppData', 'Roaming');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support');
-  return env.XDG_CONFIG_HOME ?? join(home, '.config');
+  return env.XDG_CONFIG_HOME || join(home, '.config');
 }
 
 export function defaultDataDir(flag?: string): string {
