@@ -88,12 +88,36 @@ export function loadSettings(saved: unknown): Settings {
   const record = isRecord(saved) ? saved : {};
   const result: Settings = { ...DEFAULT_SETTINGS };
   for (const section of SECTIONS) {
-    const merged = { ...DEFAULT_SETTINGS[section], ...(isRecord(record[section]) ? record[section] : {}) };
-    const checked = z.object(SettingsSchema.shape[section].shape).safeParse(merged); // strips fields of older versions
+    const schema = SettingsSchema.shape[section];
+    const saved = isRecord(record[section]) ? record[section] : {};
+    const checked = schema.safeParse(withDefaults(DEFAULT_SETTINGS[section], saved, schema.shape));
     if (checked.success) Object.assign(result, { [section]: checked.data });
   }
   if (typeof record.startAtLogin === 'boolean') result.startAtLogin = record.startAtLogin;
   return result;
+}
+
+/**
+ * The saved fields over their defaults, at every level of nested objects (a `quietHours` saved
+ * without a field added later still keeps its other fields), leaving out fields the schema does
+ * not know (those of other versions). Records such as `types` are taken as saved.
+ */
+function withDefaults(
+  defaults: object,
+  saved: Record<string, unknown>,
+  shape: Readonly<Record<string, z.ZodType>>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(saved)) {
+    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    if (!field) continue;
+    const fallback = (defaults as Record<string, unknown>)[key];
+    merged[key] =
+      field instanceof z.ZodObject && isRecord(value) && isRecord(fallback)
+        ? withDefaults(fallback, value, field.shape)
+        : value;
+  }
+  return merged;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

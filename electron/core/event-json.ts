@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Pure helpers over a parsed JSON payload. They walk iteratively, so a hostile payload nested
- * 100,000 levels deep can be measured and refused without overflowing the stack.
+ * Pure helpers over a parsed JSON payload. `jsonDepth` and `searchableValues` walk iteratively,
+ * so a hostile payload nested 100,000 levels deep can be measured and refused without
+ * overflowing the stack; `canonicalJson` recurses and relies on the receiver's depth limit.
  */
 
 /** How deeply arrays and objects nest; a flat object is 1. Stops counting past `limit`. */

@@ -5,7 +5,7 @@
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE events (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, even after retention empties the table
     dedupe_key       BLOB    NOT NULL UNIQUE,
     event_type       TEXT    NOT NULL,
     category         TEXT    NOT NULL,

@@ -11,7 +11,7 @@ import {
 } from '../../shared/events.ts';
 import { dedupeKey, searchableValues } from './event-json.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { toFtsQuery, toLikePattern } from './search-query.ts';
+import { toEscapedLikePattern, toFtsQuery, toLikePattern } from './search-query.ts';
 
 /** The store cannot take the write: the receiver answers 503 so that SingleFile retries. */
 export class StoreUnavailableError extends Error {
@@ -198,8 +198,12 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
         where.push('id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)');
         params.push(match);
       } else {
-        where.push("(payload LIKE ? ESCAPE '\\' OR event_type LIKE ? ESCAPE '\\')");
-        params.push(toLikePattern(text), toLikePattern(text));
+        // Nothing a full-text token can be made of (emoji, punctuation): a substring of the JSON
+        // as sent, also in its \u-escaped spelling, or of the type.
+        const patterns = [toLikePattern(text), toEscapedLikePattern(text)].filter((p) => p !== null);
+        const clauses = [...patterns.map(() => "payload LIKE ? ESCAPE '\\'"), "event_type LIKE ? ESCAPE '\\'"];
+        where.push(`(${clauses.join(' OR ')})`);
+        params.push(...patterns, toLikePattern(text));
       }
     }
     if (q.types?.length) {
