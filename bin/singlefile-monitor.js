@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Entry point of `singlefile-monitor`. Plain JavaScript, so that an old Node.js gets a clear
 // message instead of a syntax error; the CLI itself is TypeScript, run by Node 24's type stripping.
+import module from 'node:module';
+
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(
@@ -8,5 +10,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
+// Compiled code is cached on disk: later starts skip most of the parsing (zod, type stripping).
+module.enableCompileCache?.();
 const { main } = await import('../electron/cli.ts');
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -3,13 +3,14 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type { EventQuery } from '../shared/api.ts';
+import type { EventQuery, Status } from '../shared/api.ts';
 import { CATEGORIES, type Category, describeEventType, keyFields, type StoredEvent } from '../shared/events.ts';
 import { defaultDataDir } from './core/data-dir.ts';
 import { csvHeader, csvRow, searchJson } from './core/export-format.ts';
 import { createLogger } from './core/log.ts';
-import { createMonitor, HISTORY_FILE, lastKnownUrls } from './core/monitor.ts';
+import { createMonitor, HISTORY_FILE, lastKnownUrls, type TunnelChoice } from './core/monitor.ts';
 import { openStore, type Store } from './core/store.ts';
+import { isValidSubdomain } from './core/tunnel.ts';
 
 export const USAGE = `SingleFile Monitor: desktop notifications and a searchable history for SingleFile webhooks.
 
@@ -107,41 +108,90 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   if (values['dashboard-port'] !== undefined && values['no-dashboard']) {
     throw new UsageError('--dashboard-port and --no-dashboard cannot be used together');
   }
-  const tunnel = values.tunnel ?? 'localtunnel';
-  if (tunnel !== 'localtunnel' && tunnel !== 'none') throw new UsageError(`--tunnel must be localtunnel or none`);
-  if (values.tunnel === 'localtunnel' || values['tunnel-host'] || values.subdomain) {
-    throw new Error('the localtunnel tunnel is not available in this version yet; use --tunnel none');
-  }
+  const tunnel = tunnelChoice(values);
   const json = values.json === true;
   const out = (line: object) => io.stdout.write(`${JSON.stringify(line)}\n`);
   const log = createLogger((line) => io.stderr.write(`${line}\n`), json ? 'warn' : 'info');
 
-  const monitor = createMonitor({ dataDir: dataDir(values['data-dir']), port, log });
-  const { localUrl } = await monitor.start().catch(async (error: NodeJS.ErrnoException) => {
+  const monitor = createMonitor({ dataDir: dataDir(values['data-dir']), port, log, ...(tunnel ? { tunnel } : {}) });
+  const { localUrl, publicUrl } = await monitor.start().catch(async (error: NodeJS.ErrnoException) => {
     await monitor.stop();
     throw error.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use; choose another with --port`) : error;
+  });
+
+  if (json) {
+    out({ type: 'ready', localUrl, publicUrl, dashboardUrl: null });
+  } else {
+    io.stdout.write(`SingleFile Monitor is receiving events.\n  Local webhook URL: ${localUrl}\n`);
+    if (publicUrl) io.stdout.write(`  Webhook URL for SingleFile: ${publicUrl}\n`);
+    io.stdout.write('Press Ctrl+C to stop.\n');
+  }
+
+  // After the ready line, whatever happens: tunnel changes, notices for the person, events.
+  let lastTunnel = '';
+  const reportTunnel = (status: Status) => {
+    const text = JSON.stringify(status.tunnel);
+    if (status.tunnel.provider === 'none' || text === lastTunnel) return;
+    lastTunnel = text;
+    if (json) out({ type: 'tunnel', ...status.tunnel, webhookUrl: status.webhookUrl });
+    else io.stdout.write(`${formatTunnelLine(status)}\n`);
+  };
+  reportTunnel(await monitor.getStatus({}));
+  monitor.subscribe('status', reportTunnel);
+  monitor.subscribe('notice', (notice) => {
+    if (json) out({ type: 'notice', ...notice });
+    else io.stdout.write(`${oneLine(`! ${notice.title}: ${notice.body}`)}\n`);
   });
   monitor.subscribe('event', (event) => {
     if (json) out({ type: 'event', event });
     else io.stdout.write(`${formatEventLine(event)}\n`);
   });
 
-  if (json) {
-    out({ type: 'ready', localUrl, publicUrl: null, dashboardUrl: null });
-  } else {
-    io.stdout.write(`SingleFile Monitor is receiving events.\n  Local webhook URL: ${localUrl}\n`);
-    if (values.tunnel === undefined) {
-      io.stdout.write(
-        '  No tunnel yet: SingleFile can only reach this machine through a public HTTPS URL in front of it.\n',
-      );
-    }
-    io.stdout.write('Press Ctrl+C to stop.\n');
-  }
-
   await waitForStop(io.stopSignal);
   await monitor.stop();
   if (!json) io.stdout.write('Stopped.\n');
   return 0;
+}
+
+/** The tunnel the flags ask for; undefined when they say nothing, so the saved settings decide. */
+function tunnelChoice(values: {
+  tunnel?: string;
+  'tunnel-host'?: string;
+  subdomain?: string;
+}): TunnelChoice | undefined {
+  const provider = values.tunnel ?? (values['tunnel-host'] || values.subdomain ? 'localtunnel' : undefined);
+  if (provider === undefined) return undefined;
+  if (provider !== 'localtunnel' && provider !== 'none') throw new UsageError('--tunnel must be localtunnel or none');
+  if (provider === 'none') {
+    if (values['tunnel-host'] || values.subdomain) {
+      throw new UsageError('--tunnel-host and --subdomain go with --tunnel localtunnel');
+    }
+    return { provider };
+  }
+  const host = values['tunnel-host'];
+  if (host !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(host)) {
+    throw new UsageError('--tunnel-host must be a URL like https://localtunnel.me');
+  }
+  if (values.subdomain !== undefined && !isValidSubdomain(values.subdomain)) {
+    throw new UsageError('--subdomain must be 6 to 65 lowercase letters, digits or dashes');
+  }
+  return {
+    provider,
+    ...(host ? { host: host.replace(/\/$/, '') } : {}),
+    ...(values.subdomain ? { subdomain: values.subdomain } : {}),
+  };
+}
+
+function formatTunnelLine({ tunnel, webhookUrl }: Status): string {
+  const why = tunnel.lastError ? ` (${tunnel.lastError})` : '';
+  switch (tunnel.state) {
+    case 'online':
+      return `Tunnel online. Webhook URL for SingleFile: ${webhookUrl}`;
+    case 'offline':
+      return `Tunnel offline${why}; retrying.`;
+    default:
+      return `Tunnel ${tunnel.state}…`;
+  }
 }
 
 function waitForStop(signal: AbortSignal | undefined): Promise<void> {

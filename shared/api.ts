@@ -38,14 +38,25 @@ export const ReceiverStatusSchema = z.object({
   localUrl: z.string().nullable(),
 });
 
-/** The tunnel's view as the UI shows it; the tunnel issue grows the states. */
+/** The tunnel as the UI shows it, pushed on every change. */
 export const TunnelStatusSchema = z.object({
   provider: z.enum(['localtunnel', 'none', 'custom']),
   state: z.enum(['stopped', 'connecting', 'online', 'offline', 'reconnecting']),
+  /** The public base URL (no token); the last known one while offline. */
   publicUrl: z.string().nullable(),
+  /** When the state last changed. */
   since: z.string(),
+  /** Connection attempts since the tunnel last proved itself with a self-test. */
+  attempts: z.number().int(),
+  /** Why it is not online, in plain words. */
   lastError: z.string().nullable(),
+  /** Set when the server granted a different URL than the one the user pasted into SingleFile. */
+  urlChanged: z.object({ from: z.string(), to: z.string() }).nullable(),
+  selfTest: z
+    .object({ ok: z.boolean(), at: z.string(), rttMs: z.number().nullable(), error: z.string().nullable() })
+    .nullable(),
 });
+export type TunnelStatus = z.infer<typeof TunnelStatusSchema>;
 
 export const StatusSchema = z.object({
   receiver: ReceiverStatusSchema,

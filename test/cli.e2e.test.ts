@@ -404,12 +404,20 @@ describe('exit codes in a real process', () => {
     expect(stderrLines(result.stderr)).toEqual([expect.stringMatching(/no webhook URL yet/)]);
   });
 
-  it('serve --tunnel localtunnel exits 1, saying it is not available yet', async () => {
+  it('serve --tunnel localtunnel with an unreachable tunnel server still receives, and says why it is offline', async () => {
     const dataDir = join(await tempDir(), 'data');
-    const result = await runCli(['serve', '--tunnel', 'localtunnel', '--json', '--data-dir', dataDir]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(stderrLines(result.stderr)).toEqual([expect.stringMatching(/localtunnel.*not available.*yet/)]);
+    // Port 2 on loopback: nothing listens there, so the registration is refused at once.
+    const serve = await startServe(dataDir, ['--tunnel', 'localtunnel', '--tunnel-host', 'http://127.0.0.1:2']);
+    try {
+      expect(serve.ready.publicUrl).toBeNull();
+      const [tunnelLine] = await serve.waitForLines(1);
+      expect(tunnelLine).toMatchObject({ type: 'tunnel', provider: 'localtunnel', state: 'offline' });
+      expect(tunnelLine?.lastError).toMatch(/^127\.0\.0\.1:2 could not be reached \(ECONNREFUSED\)$/);
+      const res = await postJson(serve.ready.localUrl, { event_type: 'order.completed', order_id: 'ord_offline' });
+      expect(res.status).toBe(200);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
   });
 
   it('an empty --data-dir is bad usage, never a silent fall-back to the default history', async () => {

@@ -134,15 +134,25 @@ describe('main: bad usage', () => {
   });
 });
 
-describe('main: runtime failures exit 1 with one line', () => {
-  it('serve --tunnel localtunnel says it is not available yet', async () => {
+describe('main: tunnel flags', () => {
+  it.each([
+    [['--subdomain', 'Bad_Name'], /--subdomain must be/],
+    [['--subdomain', 'abc'], /--subdomain must be/],
+    [['--tunnel', 'none', '--subdomain', 'sfm-abcdefabcdef'], /go with --tunnel localtunnel/],
+    [['--tunnel', 'none', '--tunnel-host', 'https://localtunnel.me'], /go with --tunnel localtunnel/],
+    [['--tunnel-host', 'ftp://localtunnel.me'], /--tunnel-host must be a URL/],
+    [['--tunnel-host', 'https://localtunnel.me/some/path'], /--tunnel-host must be a URL/],
+    [['--tunnel', 'ngrok'], /--tunnel must be localtunnel or none/],
+  ])('serve %j is bad usage', async (flags, message) => {
     const dataDir = join(await tempDir(), 'data');
-    const result = await run(['serve', '--tunnel', 'localtunnel', '--data-dir', dataDir]);
-    expect(result.code).toBe(1);
+    const result = await run(['serve', ...flags, '--data-dir', dataDir]);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(lines(result.stderr)).toEqual([expect.stringMatching(/localtunnel.*not available.*yet.*--tunnel none/)]);
+    expect(lines(result.stderr)).toEqual([expect.stringMatching(message)]);
   });
+});
 
+describe('main: runtime failures exit 1 with one line', () => {
   it('url on an empty data dir', async () => {
     const result = await run(['url', '--data-dir', await tempDir()]);
     expect(result.code).toBe(1);

@@ -15,7 +15,7 @@ function newDataDir(): string {
 }
 
 async function startMonitor(dataDir: string): Promise<{ monitor: Monitor; localUrl: string }> {
-  const monitor = createMonitor({ dataDir });
+  const monitor = createMonitor({ dataDir, tunnel: { provider: 'none' } });
   running.push(monitor);
   const { localUrl } = await monitor.start();
   return { monitor, localUrl };

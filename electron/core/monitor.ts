@@ -12,9 +12,19 @@ import {
   type Status,
 } from '../../shared/api.ts';
 import { applySettingsPatch, loadSettings, type Settings } from '../../shared/settings.ts';
+import { type ProbeRequest, probeRequest } from './http-probe.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { createReceiver, type IngestInput } from './receiver.ts';
 import { openStore, type Store } from './store.ts';
+import {
+  createTunnelSupervisor,
+  customUrlProvider,
+  type TunnelMemory,
+  type TunnelProvider,
+  type TunnelSupervisor,
+  type TunnelTiming,
+} from './tunnel.ts';
+import { localtunnelProvider } from './tunnel-localtunnel.ts';
 
 export const HISTORY_FILE = 'history.sqlite';
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
@@ -34,11 +44,26 @@ export interface MonitorOptions {
   now?: () => number;
   /** Overrides for the receiver's timeouts (tests use short ones). */
   receiver?: { headersTimeoutMs?: number; requestTimeoutMs?: number };
+  /** The tunnel for this run (the CLI's flags); by default the saved settings decide. */
+  tunnel?: TunnelChoice;
+  tunnelTiming?: Partial<TunnelTiming>;
+  /** How the self-test reaches the public URL; replaced only in tests. */
+  probe?: ProbeRequest;
+}
+
+export interface TunnelChoice {
+  provider: 'localtunnel' | 'none' | 'custom';
+  host?: string;
+  subdomain?: string;
+  customUrl?: string;
 }
 
 export interface Monitor extends MonitorApi {
-  /** Opens the receiver; resolves with the local webhook URL once it listens. */
-  start(): Promise<{ localUrl: string }>;
+  /**
+   * Opens the receiver, then the tunnel; resolves once the receiver listens and the tunnel's
+   * first attempt has an outcome (online or not), with the URLs known by then.
+   */
+  start(): Promise<{ localUrl: string; publicUrl: string | null }>;
   /** Stops accepting, finishes the writes in flight, closes the history. */
   stop(): Promise<void>;
 }
@@ -87,9 +112,48 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const receiver = createReceiver({
     token: () => webhookToken,
     ingest,
+    onProbe: (nonce) => tunnel?.probeSeen(nonce),
     log,
     ...options.receiver,
   });
+
+  const tunnelChoice: TunnelChoice = options.tunnel ?? {
+    provider: settings.tunnel.provider,
+    host: settings.tunnel.host,
+    ...(settings.tunnel.customUrl ? { customUrl: settings.tunnel.customUrl } : {}),
+  };
+  let tunnel: TunnelSupervisor | null = null;
+
+  const tunnelMemory: TunnelMemory = {
+    load() {
+      const publicUrl = store.getSetting(SETTING.lastPublicUrl);
+      return { subdomain: settings.tunnel.subdomain, publicUrl: typeof publicUrl === 'string' ? publicUrl : null };
+    },
+    saveSubdomain(name) {
+      saveSettings(applySettingsPatch(settings, { tunnel: { subdomain: name } }));
+    },
+    savePublicUrl(url) {
+      store.setSetting(SETTING.lastPublicUrl, url);
+    },
+  };
+
+  function tunnelProvider(choice: TunnelChoice): TunnelProvider | null {
+    if (choice.provider === 'localtunnel') return localtunnelProvider(choice.host ?? settings.tunnel.host);
+    if (choice.provider === 'custom') {
+      if (!choice.customUrl) throw new Error('the custom tunnel needs your public URL (settings: tunnel.customUrl)');
+      return customUrlProvider(choice.customUrl);
+    }
+    return null;
+  }
+
+  function saveSettings(next: Settings): void {
+    store.setSetting(SETTING.settings, next);
+    settings = next;
+  }
+
+  function webhookUrlOf(publicUrl: string | null): string | null {
+    return publicUrl ? `${publicUrl}/webhooks/${webhookToken}` : null;
+  }
 
   function runRetention(): void {
     try {
@@ -102,10 +166,20 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   function status(): Status {
     const counts = store.counts();
+    const tunnelStatus = tunnel?.status() ?? {
+      provider: 'none' as const,
+      state: 'stopped' as const,
+      publicUrl: null,
+      since: startedAt,
+      attempts: 0,
+      lastError: null,
+      urlChanged: null,
+      selfTest: null,
+    };
     return {
       receiver: { listening: localUrl !== null, localUrl },
-      tunnel: { provider: 'none', state: 'stopped', publicUrl: null, since: startedAt, lastError: null },
-      webhookUrl: null,
+      tunnel: tunnelStatus,
+      webhookUrl: webhookUrlOf(tunnelStatus.publicUrl),
       events: { total: counts.total, unread: counts.unread, lastReceivedAt: counts.lastReceivedAt },
     };
   }
@@ -119,9 +193,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     getSettings: () => settings,
     updateSettings: (patch) => {
       const next = applySettingsPatch(settings, patch);
-      store.setSetting(SETTING.settings, next);
       const retentionChanged = JSON.stringify(next.retention) !== JSON.stringify(settings.retention);
-      settings = next;
+      saveSettings(next);
       if (retentionChanged) runRetention();
       emit('status', status());
       return settings;
@@ -149,6 +222,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return () => set.delete(listener as (payload: never) => void);
     },
     async start() {
+      const provider = tunnelProvider(tunnelChoice);
+      if (tunnelChoice.subdomain) tunnelMemory.saveSubdomain(tunnelChoice.subdomain);
       const port = await receiver.listen(options.port ?? 0);
       localUrl = `http://127.0.0.1:${port}/webhooks/${webhookToken}`;
       store.setSetting(SETTING.lastLocalUrl, localUrl);
@@ -156,11 +231,34 @@ export function createMonitor(options: MonitorOptions): Monitor {
       retentionTimer = setInterval(runRetention, RETENTION_INTERVAL_MS);
       retentionTimer.unref();
       log.info('receiver', `listening on 127.0.0.1:${port}`);
+      if (provider) {
+        let firstOutcome!: () => void;
+        const settled = new Promise<void>((resolve) => {
+          firstOutcome = resolve;
+        });
+        tunnel = createTunnelSupervisor({
+          provider,
+          localPort: port,
+          memory: tunnelMemory,
+          probe: options.probe ?? probeRequest,
+          log,
+          timing: options.tunnelTiming ?? {},
+          onStatus: (tunnelStatus) => {
+            if (tunnelStatus.state === 'online' || tunnelStatus.state === 'offline') firstOutcome();
+            emit('status', status());
+          },
+          onNotice: (notice) => emit('notice', notice),
+        });
+        tunnel.start();
+        await settled;
+      }
       emit('status', status());
-      return { localUrl };
+      const current = tunnel?.status();
+      return { localUrl, publicUrl: current?.state === 'online' ? webhookUrlOf(current.publicUrl) : null };
     },
     async stop() {
       if (retentionTimer) clearInterval(retentionTimer);
+      tunnel?.stop();
       await receiver.close();
       localUrl = null;
       await store.close();
@@ -168,7 +266,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   };
 }
 
-/** What `url` prints when no `serve` is running: the addresses the last one used. */
+/** What `url` prints: the webhook URLs of the latest `serve` (or tray app) on this history. */
 export function lastKnownUrls(dataDir: string): { localUrl: string | null; publicUrl: string | null } {
   const store = openStore(join(dataDir, HISTORY_FILE));
   try {
@@ -176,7 +274,12 @@ export function lastKnownUrls(dataDir: string): { localUrl: string | null; publi
       const value = store.getSetting(key);
       return typeof value === 'string' ? value : null;
     };
-    return { localUrl: read(SETTING.lastLocalUrl), publicUrl: read(SETTING.lastPublicUrl) };
+    const publicBase = read(SETTING.lastPublicUrl);
+    const token = read(SETTING.token);
+    return {
+      localUrl: read(SETTING.lastLocalUrl),
+      publicUrl: publicBase && token ? `${publicBase}/webhooks/${token}` : null,
+    };
   } finally {
     void store.close();
   }

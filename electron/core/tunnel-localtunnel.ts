@@ -1,0 +1,111 @@
+import Tunnel, { type TunnelInfo } from 'localtunnel/lib/Tunnel.js';
+import type { TunnelProvider, TunnelSession } from './tunnel.ts';
+
+/**
+ * The localtunnel client from npm, wrapped so that it can be supervised (LOCALTUNNEL.md):
+ * - its registration request retries every second forever and cannot be stopped, so that one
+ *   step is replaced: one request, with a timeout, failing with a reason the supervisor shows;
+ * - an `error` without a listener would crash the process, so a listener stays attached for the
+ *   client's whole life, even after it has been closed;
+ * - it never re-registers after the server drops it, so any error ends the session and the
+ *   supervisor opens a fresh client.
+ * `local_host` is left unset on purpose: setting it makes the client rewrite the Host header by
+ * turning the first chunk of each connection into a string, which can corrupt a body's UTF-8.
+ */
+class SupervisedTunnel extends Tunnel {
+  readonly registrationTimeoutMs: number;
+
+  constructor(options: { port: number; host: string; subdomain?: string }, registrationTimeoutMs: number) {
+    super(options);
+    this.registrationTimeoutMs = registrationTimeoutMs;
+  }
+
+  override _init(callback: (error: Error | null, info?: TunnelInfo) => void): void {
+    const { host, subdomain } = this.opts;
+    const server = new URL(host).host;
+    fetch(`${host}/${subdomain ?? '?new'}`, { signal: AbortSignal.timeout(this.registrationTimeoutMs) })
+      .then(async (res) => {
+        const body: unknown = await res.json().catch(() => null);
+        // Closed while registering (a timeout): open no sockets for a tunnel nobody wants.
+        if (this.closed) throw new Error('closed');
+        if (!res.ok) {
+          const message = (body as { message?: unknown } | null)?.message;
+          throw new Error(
+            `${server} refused the tunnel (${res.status}${typeof message === 'string' ? `: ${message}` : ''})`,
+          );
+        }
+        const info = this._getInfo(body);
+        if (typeof info.url !== 'string' || typeof info.remote_port !== 'number') {
+          throw new Error(`${server} answered without a tunnel address`);
+        }
+        callback(null, info);
+      })
+      .catch((error: Error) => {
+        callback(
+          error.name === 'TimeoutError'
+            ? new Error(`${server} did not answer in ${Math.round(this.registrationTimeoutMs / 1000)} s`)
+            : error.message.startsWith(server)
+              ? error
+              : new Error(`${server} could not be reached (${describeCause(error)})`),
+        );
+      });
+  }
+}
+
+function describeCause(error: Error): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? error.message;
+}
+
+export function localtunnelProvider(host: string): TunnelProvider {
+  return {
+    kind: 'localtunnel',
+    open({ localPort, subdomain, timeoutMs }) {
+      return new Promise<TunnelSession>((resolve, reject) => {
+        const client = new SupervisedTunnel({ port: localPort, host, ...(subdomain ? { subdomain } : {}) }, timeoutMs);
+        let failureListener: ((error: Error) => void) | null = null;
+        let settled = false;
+        let failed: Error | null = null;
+
+        const fail = (error: Error) => {
+          if (failed) return;
+          failed = error;
+          if (!settled) {
+            settled = true;
+            clearTimeout(timer);
+            client.close();
+            reject(error);
+          } else {
+            failureListener?.(error);
+          }
+        };
+        client.on('error', (error: Error) => fail(error));
+
+        // Registered is not connected: wait until the first tunnel socket is open.
+        const timer = setTimeout(
+          () => fail(new Error(`${new URL(host).host} did not open the tunnel in ${Math.round(timeoutMs / 1000)} s`)),
+          timeoutMs,
+        );
+        client.once('url', (url: string) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({
+            url,
+            onFailure(listener) {
+              failureListener = listener;
+              if (failed) listener(failed);
+            },
+            close() {
+              failed ??= new Error('closed');
+              client.close();
+            },
+          });
+        });
+        client.open((error) => {
+          if (error) fail(error);
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,311 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Notice, TunnelStatus } from '../../shared/api.ts';
+import type { ProbeRequest } from './http-probe.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * The tunnel supervisor: keeps one public HTTPS URL in front of the receiver, the same one for
+ * as long as the provider allows, and owns liveness itself — a state machine, a timeout on every
+ * step, reconnects with backoff and jitter, and a self-test through the public URL.
+ */
+
+export type TunnelProviderKind = TunnelStatus['provider'];
+
+/** One open tunnel. `onFailure` fires at most once, when the tunnel stops working. */
+export interface TunnelSession {
+  readonly url: string;
+  onFailure(listener: (error: Error) => void): void;
+  close(): void;
+}
+
+/** A way to get a public URL. New providers (ngrok, Cloudflare) implement only this. */
+export interface TunnelProvider {
+  readonly kind: TunnelProviderKind;
+  open(request: { localPort: number; subdomain: string | null; timeoutMs: number }): Promise<TunnelSession>;
+}
+
+/** The user's own public URL in front of the receiver: nothing to open, only to self-test. */
+export function customUrlProvider(url: string): TunnelProvider {
+  return {
+    kind: 'custom',
+    async open() {
+      return { url: url.replace(/\/+$/, ''), onFailure() {}, close() {} };
+    },
+  };
+}
+
+const SUBDOMAIN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A name localtunnel accepts (`^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$`): `sfm-` and 12 random characters. */
+export function newSubdomain(): string {
+  let name = 'sfm-';
+  for (let i = 0; i < 12; i++) name += SUBDOMAIN_ALPHABET[randomInt(SUBDOMAIN_ALPHABET.length)];
+  return name;
+}
+
+export function isValidSubdomain(name: string): boolean {
+  return /^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$/.test(name);
+}
+
+/** The first label of the URL's host: the subdomain a localtunnel server granted. */
+export function subdomainOf(url: string): string {
+  return new URL(url).hostname.split('.')[0] ?? '';
+}
+
+export interface TunnelTiming {
+  openTimeoutMs: number;
+  selfTestIntervalMs: number;
+  selfTestTimeoutMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Offline this long → a notice; back online after one → another. */
+  offlineNoticeAfterMs: number;
+}
+
+export const DEFAULT_TIMING: TunnelTiming = {
+  openTimeoutMs: 10_000,
+  selfTestIntervalMs: 60_000,
+  selfTestTimeoutMs: 10_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  offlineNoticeAfterMs: 120_000,
+};
+
+/** What the supervisor keeps across restarts (in the settings table). */
+export interface TunnelMemory {
+  load(): { subdomain: string | null; publicUrl: string | null };
+  saveSubdomain(name: string): void;
+  savePublicUrl(url: string): void;
+}
+
+export interface TunnelSupervisorOptions {
+  provider: TunnelProvider;
+  localPort: number;
+  /** The subdomain to ask for and the last public URL, kept across restarts. */
+  memory: TunnelMemory;
+  probe: ProbeRequest;
+  log: Logger;
+  onStatus(status: TunnelStatus): void;
+  onNotice(notice: Notice): void;
+  timing?: Partial<TunnelTiming>;
+  now?: () => number;
+}
+
+export interface SelfTestResult {
+  ok: boolean;
+  at: string;
+  rttMs: number | null;
+  error: string | null;
+}
+
+export interface TunnelSupervisor {
+  start(): void;
+  stop(): void;
+  status(): TunnelStatus;
+  /** Runs a self-test now (also used by "Send a test event"); resolves with its result. */
+  selfTest(): Promise<SelfTestResult>;
+  /** The receiver calls this for every probe nonce it sees. */
+  probeSeen(nonce: string): void;
+}
+
+/** Exponential backoff with jitter: attempt n waits between half and all of base·2^(n-1), capped. */
+export function backoffDelay(
+  attempt: number,
+  timing: Pick<TunnelTiming, 'backoffBaseMs' | 'backoffMaxMs'>,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(timing.backoffMaxMs, timing.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export function createTunnelSupervisor(options: TunnelSupervisorOptions): TunnelSupervisor {
+  const timing = { ...DEFAULT_TIMING, ...options.timing };
+  const now = options.now ?? Date.now;
+  const { provider, log } = options;
+  const server = provider.kind === 'localtunnel' ? 'the tunnel server' : 'the public URL';
+
+  let status: TunnelStatus = {
+    provider: provider.kind,
+    state: 'stopped',
+    publicUrl: options.memory.load().publicUrl,
+    since: iso(now()),
+    attempts: 0,
+    lastError: null,
+    urlChanged: null,
+    selfTest: null,
+  };
+  let session: TunnelSession | null = null;
+  // Bumped on every stop and every failure: a late answer from an older attempt is ignored.
+  let generation = 0;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  let selfTestTimer: NodeJS.Timeout | null = null;
+  let offlineTimer: NodeJS.Timeout | null = null;
+  let offlineNoticeSent = false;
+  let selfTestMisses = 0;
+  const waitingProbes = new Map<string, () => void>();
+
+  function update(change: Partial<TunnelStatus>): void {
+    const stateChanged = change.state !== undefined && change.state !== status.state;
+    status = { ...status, ...change, ...(stateChanged ? { since: iso(now()) } : {}) };
+    options.onStatus(status);
+  }
+
+  function clearTimers(): void {
+    for (const timer of [reconnectTimer, selfTestTimer, offlineTimer]) if (timer) clearTimeout(timer);
+    reconnectTimer = selfTestTimer = offlineTimer = null;
+  }
+
+  async function connect(): Promise<void> {
+    const mine = ++generation;
+    const attempts = status.attempts + 1;
+    update({ state: status.state === 'stopped' ? 'connecting' : 'reconnecting', attempts });
+    const memory = options.memory.load();
+    let asked: string | null = null;
+    if (provider.kind === 'localtunnel') {
+      asked = memory.subdomain ?? newSubdomain();
+      if (memory.subdomain === null) options.memory.saveSubdomain(asked); // made once, asked for every time
+    }
+    let opened: TunnelSession;
+    try {
+      opened = await provider.open({ localPort: options.localPort, subdomain: asked, timeoutMs: timing.openTimeoutMs });
+    } catch (error) {
+      if (mine === generation) failed(errorText(error));
+      return;
+    }
+    if (mine !== generation) {
+      opened.close(); // stopped, or failed over, while this one was opening
+      return;
+    }
+    session = opened;
+    opened.onFailure((error) => {
+      if (mine === generation) failed(errorText(error));
+    });
+    const previous = memory.publicUrl;
+    const urlChanged = previous !== null && previous !== opened.url ? { from: previous, to: opened.url } : null;
+    // A name the server gave instead of ours becomes ours: the URL stays what the user pasted last.
+    if (asked !== null && subdomainOf(opened.url) !== asked) options.memory.saveSubdomain(subdomainOf(opened.url));
+    options.memory.savePublicUrl(opened.url);
+    if (offlineTimer) clearTimeout(offlineTimer);
+    offlineTimer = null;
+    update({ state: 'online', publicUrl: opened.url, lastError: null, ...(urlChanged ? { urlChanged } : {}) });
+    log.info('tunnel', `online at ${opened.url}`);
+    if (urlChanged) {
+      log.warn('tunnel', `the public URL changed from ${urlChanged.from} to ${urlChanged.to}`);
+      notice('url-changed', 'Your webhook URL changed', `Paste the new one into SingleFile: ${opened.url}`);
+    }
+    if (offlineNoticeSent) {
+      offlineNoticeSent = false;
+      notice('tunnel-online', 'Back online', 'SingleFile can reach this computer again.');
+    }
+    scheduleSelfTest(0);
+  }
+
+  function failed(reason: string): void {
+    generation++;
+    session?.close();
+    session = null;
+    if (selfTestTimer) clearTimeout(selfTestTimer);
+    selfTestTimer = null;
+    selfTestMisses = 0;
+    const delay = backoffDelay(status.attempts + 1, timing);
+    log.warn('tunnel', `offline: ${reason}; retrying in ${Math.round(delay / 100) / 10} s`);
+    update({ state: 'offline', lastError: reason });
+    offlineTimer ??= setTimeout(() => {
+      offlineNoticeSent = true;
+      notice('tunnel-offline', 'SingleFile cannot reach this computer', `The tunnel is offline: ${reason}. Retrying.`);
+    }, timing.offlineNoticeAfterMs);
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      void connect();
+    }, delay);
+  }
+
+  function scheduleSelfTest(delay: number): void {
+    if (selfTestTimer) clearTimeout(selfTestTimer);
+    selfTestTimer = setTimeout(async () => {
+      selfTestTimer = null;
+      const mine = generation;
+      const result = await selfTest();
+      if (mine !== generation || status.state !== 'online') return;
+      if (result.ok) {
+        selfTestMisses = 0;
+        // Proven to work end to end: the next failure starts the backoff from the beginning.
+        if (status.attempts !== 0) update({ attempts: 0 });
+      } else if (++selfTestMisses >= 2) {
+        failed(`self-test failed twice: ${result.error}`);
+        return;
+      }
+      scheduleSelfTest(timing.selfTestIntervalMs);
+    }, delay);
+  }
+
+  async function selfTest(): Promise<SelfTestResult> {
+    const url = status.state === 'online' ? status.publicUrl : null;
+    const started = now();
+    const finish = (ok: boolean, error: string | null): SelfTestResult => {
+      const result = { ok, at: iso(now()), rttMs: ok ? now() - started : null, error };
+      update({ selfTest: result });
+      return result;
+    };
+    if (!url) return finish(false, 'the tunnel is not online');
+    const nonce = randomBytes(16).toString('base64url');
+    let seen!: () => void;
+    const arrived = new Promise<void>((resolve) => {
+      seen = resolve;
+    });
+    waitingProbes.set(nonce, seen);
+    const timeout = new Promise<'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), timing.selfTestTimeoutMs);
+      void arrived.then(() => clearTimeout(timer));
+    });
+    try {
+      const answer = options
+        .probe(`${url}/healthz?probe=${nonce}`, { 'bypass-tunnel-reminder': '1' }, timing.selfTestTimeoutMs)
+        .then((code) => code);
+      const outcome = await Promise.race([Promise.all([arrived, answer]), timeout]);
+      if (outcome === 'timeout')
+        return finish(false, `no answer through ${server} in ${timing.selfTestTimeoutMs / 1000} s`);
+      const [, code] = outcome;
+      return code === 200 ? finish(true, null) : finish(false, `${server} answered ${code}`);
+    } catch (error) {
+      return finish(false, errorText(error));
+    } finally {
+      waitingProbes.get(nonce)?.();
+      waitingProbes.delete(nonce);
+    }
+  }
+
+  function notice(kind: string, title: string, body: string): void {
+    options.onNotice({ kind, title, body, at: iso(now()) });
+  }
+
+  return {
+    start() {
+      if (status.state !== 'stopped') return;
+      void connect();
+    },
+    stop() {
+      generation++;
+      clearTimers();
+      session?.close();
+      session = null;
+      offlineNoticeSent = false;
+      for (const resolve of waitingProbes.values()) resolve();
+      waitingProbes.clear();
+      update({ state: 'stopped', attempts: 0 });
+    },
+    status: () => status,
+    selfTest,
+    probeSeen(nonce) {
+      waitingProbes.get(nonce)?.();
+    },
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
