@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -747,6 +748,20 @@ describe('receiver close()', () => {
       await r.receiver.close(); // twice is harmless
     } finally {
       agent.destroy();
+    }
+  });
+
+  it('resolves while a connection that never sent a byte is open, and closes that connection', async () => {
+    const r = await startReceiver({ ingest: fakeIngest().ingest });
+    const silent = connect(r.port, '127.0.0.1');
+    await new Promise((resolve) => silent.once('connect', resolve));
+    const closedByServer = new Promise((resolve) => silent.once('close', resolve));
+    try {
+      await r.receiver.close();
+      await closedByServer;
+      expect(silent.destroyed).toBe(true);
+    } finally {
+      silent.destroy();
     }
   });
 

@@ -14,7 +14,9 @@ export const probeRequest: ProbeRequest = (url, headers, timeoutMs) =>
   new Promise((resolve, reject) => {
     const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(target, { method: 'GET', headers, lookup: loopbackAwareLookup, timeout: timeoutMs }, (res) => {
+    // agent: false: one connection per probe, closed after it, so no idle socket outlives a test.
+    const options = { method: 'GET', headers, lookup: loopbackAwareLookup, timeout: timeoutMs, agent: false };
+    const req = send(target, options, (res) => {
       res.resume(); // the answer's body tells nothing: the receiver reports the nonce itself
       resolve(res.statusCode ?? 0);
     });

@@ -123,6 +123,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     ...(settings.tunnel.customUrl ? { customUrl: settings.tunnel.customUrl } : {}),
   };
   let tunnel: TunnelSupervisor | null = null;
+  // Set by stop(): late tunnel news must not reach for the closed history.
+  let stopped = false;
 
   const tunnelMemory: TunnelMemory = {
     load() {
@@ -245,9 +247,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
           timing: options.tunnelTiming ?? {},
           onStatus: (tunnelStatus) => {
             if (tunnelStatus.state === 'online' || tunnelStatus.state === 'offline') firstOutcome();
-            emit('status', status());
+            if (!stopped) emit('status', status());
           },
-          onNotice: (notice) => emit('notice', notice),
+          onNotice: (notice) => {
+            if (!stopped) emit('notice', notice);
+          },
         });
         tunnel.start();
         await settled;
@@ -259,6 +263,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     async stop() {
       if (retentionTimer) clearInterval(retentionTimer);
       tunnel?.stop();
+      stopped = true;
       await receiver.close();
       localUrl = null;
       await store.close();

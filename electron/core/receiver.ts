@@ -42,6 +42,8 @@ export interface Receiver {
 // and discarded so that the client can read the answer before the connection closes; past this
 // the socket is destroyed.
 const DRAIN_LIMIT_MS = 2_000;
+// close() waits this long for answers in flight, then cuts the remaining connections.
+const CLOSE_DEADLINE_MS = 10_000;
 
 /** Sockets whose refused upload is being discarded, with the way to close them once answered. */
 const lingering = new WeakMap<Socket, () => void>();
@@ -61,7 +63,26 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     keepAliveTimeout: 5_000,
   });
 
+  // Requests in flight per connection, so that close() can end the idle ones at once and the
+  // busy ones right after their answer. Node's own closeIdleConnections() misses a connection
+  // that has not sent a byte yet (the localtunnel client opens those ahead of requests), and once
+  // the server is closed its header timeout no longer runs, so such a connection would hold
+  // close() open forever.
+  const inFlight = new Map<Socket, number>();
+  let closing = false;
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      if (closing && left === 0) socket.destroySoon();
+    });
     handle(req, res).catch((error: unknown) => {
       log.error('receiver', `unexpected failure: ${String(error)}`);
       if (!res.headersSent) reply(res, 503, { error: 'temporarily unavailable, retry later' });
@@ -138,8 +159,17 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     close() {
       return new Promise((resolve) => {
         if (!server.listening) return resolve();
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        closing = true;
+        const deadline = setTimeout(() => {
+          for (const socket of inFlight.keys()) socket.destroy();
+        }, CLOSE_DEADLINE_MS);
+        server.close(() => {
+          clearTimeout(deadline);
+          closing = false;
+          resolve();
+        });
+        // Idle connections end now (after flushing); busy ones after their answer (above).
+        for (const [socket, requests] of inFlight) if (requests === 0) socket.destroySoon();
       });
     },
   };

@@ -81,11 +81,15 @@ export function localtunnelProvider(host: string): TunnelProvider {
         };
         client.on('error', (error: Error) => fail(error));
 
-        // Registered is not connected: wait until the first tunnel socket is open.
-        const timer = setTimeout(
-          () => fail(new Error(`${new URL(host).host} did not open the tunnel in ${Math.round(timeoutMs / 1000)} s`)),
-          timeoutMs,
-        );
+        // Registered is not connected: once registered (with its own timeout, above), the first
+        // tunnel socket must open within the same time.
+        let timer: NodeJS.Timeout | undefined;
+        const startSocketTimer = () => {
+          timer = setTimeout(
+            () => fail(new Error(`${new URL(host).host} did not open the tunnel in ${Math.round(timeoutMs / 1000)} s`)),
+            timeoutMs,
+          );
+        };
         client.once('url', (url: string) => {
           if (settled) return;
           settled = true;
@@ -104,6 +108,7 @@ export function localtunnelProvider(host: string): TunnelProvider {
         });
         client.open((error) => {
           if (error) fail(error);
+          else if (!settled) startSocketTimer();
         });
       });
     },

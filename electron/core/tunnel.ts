@@ -34,6 +34,9 @@ export function customUrlProvider(url: string): TunnelProvider {
   };
 }
 
+/** How often our own refused name is asked for again before a new URL is accepted. */
+const NAME_RETRIES = 3;
+
 const SUBDOMAIN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A name localtunnel accepts (`^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$`): `sfm-` and 12 random characters. */
@@ -106,6 +109,8 @@ export interface TunnelSupervisor {
   selfTest(): Promise<SelfTestResult>;
   /** The receiver calls this for every probe nonce it sees. */
   probeSeen(nonce: string): void;
+  /** Drops the current tunnel and opens a fresh one at once, asking for the same name. */
+  reconnect(): void;
 }
 
 /** Exponential backoff with jitter: attempt n waits between half and all of base·2^(n-1), capped. */
@@ -142,6 +147,7 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
   let offlineTimer: NodeJS.Timeout | null = null;
   let offlineNoticeSent = false;
   let selfTestMisses = 0;
+  let nameRetries = 0;
   const waitingProbes = new Map<string, () => void>();
 
   function update(change: Partial<TunnelStatus>): void {
@@ -176,14 +182,27 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
       opened.close(); // stopped, or failed over, while this one was opening
       return;
     }
+    const previous = memory.publicUrl;
+    const granted = asked === null ? null : subdomainOf(opened.url);
+    // Our own name, refused: most likely the server still holds our previous connection (it
+    // forgets a client about a second after its sockets close). Ask again a few times before
+    // giving the user a new URL to paste.
+    if (asked !== null && granted !== asked && previous !== null && subdomainOf(previous) === asked) {
+      if (nameRetries < NAME_RETRIES) {
+        nameRetries++;
+        opened.close();
+        failed(`${server} still holds ${asked}; asking for it again`);
+        return;
+      }
+    }
+    nameRetries = 0;
     session = opened;
     opened.onFailure((error) => {
       if (mine === generation) failed(errorText(error));
     });
-    const previous = memory.publicUrl;
     const urlChanged = previous !== null && previous !== opened.url ? { from: previous, to: opened.url } : null;
     // A name the server gave instead of ours becomes ours: the URL stays what the user pasted last.
-    if (asked !== null && subdomainOf(opened.url) !== asked) options.memory.saveSubdomain(subdomainOf(opened.url));
+    if (granted !== null && granted !== asked) options.memory.saveSubdomain(granted);
     options.memory.savePublicUrl(opened.url);
     if (offlineTimer) clearTimeout(offlineTimer);
     offlineTimer = null;
@@ -200,14 +219,13 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     scheduleSelfTest(0);
   }
 
-  function failed(reason: string): void {
+  function failed(reason: string, delay = backoffDelay(status.attempts + 1, timing)): void {
     generation++;
     session?.close();
     session = null;
-    if (selfTestTimer) clearTimeout(selfTestTimer);
-    selfTestTimer = null;
+    for (const timer of [selfTestTimer, reconnectTimer]) if (timer) clearTimeout(timer);
+    selfTestTimer = reconnectTimer = null;
     selfTestMisses = 0;
-    const delay = backoffDelay(status.attempts + 1, timing);
     log.warn('tunnel', `offline: ${reason}; retrying in ${Math.round(delay / 100) / 10} s`);
     update({ state: 'offline', lastError: reason });
     offlineTimer ??= setTimeout(() => {
@@ -225,7 +243,9 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     selfTestTimer = setTimeout(async () => {
       selfTestTimer = null;
       const mine = generation;
-      const result = await selfTest();
+      const result = await selfTest().catch(
+        (error: unknown): SelfTestResult => ({ ok: false, at: iso(now()), rttMs: null, error: errorText(error) }),
+      );
       if (mine !== generation || status.state !== 'online') return;
       if (result.ok) {
         selfTestMisses = 0;
@@ -244,7 +264,7 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     const started = now();
     const finish = (ok: boolean, error: string | null): SelfTestResult => {
       const result = { ok, at: iso(now()), rttMs: ok ? now() - started : null, error };
-      update({ selfTest: result });
+      if (status.state !== 'stopped') update({ selfTest: result }); // a late answer after stop() tells nobody
       return result;
     };
     if (!url) return finish(false, 'the tunnel is not online');
@@ -298,6 +318,9 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     selfTest,
     probeSeen(nonce) {
       waitingProbes.get(nonce)?.();
+    },
+    reconnect() {
+      if (status.state !== 'stopped') failed('reconnecting on request', 0);
     },
   };
 }

@@ -1,0 +1,372 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { probeRequest } from '../electron/core/http-probe.ts';
+import { silentLogger } from '../electron/core/log.ts';
+import { createMonitor, type Monitor } from '../electron/core/monitor.ts';
+import { createReceiver, type Receiver } from '../electron/core/receiver.ts';
+import { openStore, type Store } from '../electron/core/store.ts';
+import { createTunnelSupervisor, type TunnelMemory, type TunnelSupervisor } from '../electron/core/tunnel.ts';
+import { localtunnelProvider } from '../electron/core/tunnel-localtunnel.ts';
+import type { Notice, TunnelStatus } from '../shared/api.ts';
+import { loadFixtures, tempDir } from './helpers/fixtures.ts';
+import { startTunnelServer, type TunnelServer } from './helpers/tunnel-server.ts';
+
+// The real localtunnel client against a localtunnel server on 127.0.0.1. Public URLs are
+// `http://<id>.localhost:PORT`: the self-test resolves `.localhost` to loopback (RFC 6761), and
+// tests reach the public side through server.request(), which sets the Host header.
+
+const FAST_TIMING = {
+  openTimeoutMs: 2_000,
+  selfTestIntervalMs: 300,
+  selfTestTimeoutMs: 500,
+  backoffBaseMs: 50,
+  backoffMaxMs: 400,
+  offlineNoticeAfterMs: 60_000,
+};
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function tunnelServer(options: Parameters<typeof startTunnelServer>[0] = {}): Promise<TunnelServer> {
+  const server = await startTunnelServer({ domain: 'localhost', forgetAfterMs: 100, noSocketWaitMs: 500, ...options });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function dataDir(): string {
+  const dir = tempDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function startMonitorWithTunnel(server: TunnelServer, dir = dataDir(), subdomain?: string) {
+  const monitor: Monitor = createMonitor({
+    dataDir: dir,
+    tunnel: { provider: 'localtunnel', host: server.url, ...(subdomain ? { subdomain } : {}) },
+    tunnelTiming: FAST_TIMING,
+  });
+  const statuses: TunnelStatus[] = [];
+  const notices: Notice[] = [];
+  monitor.subscribe('status', (s) => statuses.push(s.tunnel));
+  monitor.subscribe('notice', (n) => notices.push(n));
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await monitor.stop();
+  };
+  cleanups.push(stop);
+  const started = await monitor.start();
+  return { monitor, started, statuses, notices, stop };
+}
+
+async function until<T>(what: string, read: () => T | Promise<T>, ok: (value: T) => boolean, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
+describe('tunnel through a real localtunnel client', () => {
+  it('receives every fixture through the public URL, stored and acknowledged', async () => {
+    const server = await tunnelServer();
+    const { monitor, started } = await startMonitorWithTunnel(server, dataDir(), 'sfm-fixturesabcd');
+    expect(started.publicUrl).toMatch(/^http:\/\/sfm-fixturesabcd\.localhost:\d+\/webhooks\/[\w-]{22}$/);
+    const webhookUrl = started.publicUrl ?? '';
+
+    for (const fixture of loadFixtures()) {
+      const res = await server.request(webhookUrl, {
+        method: 'POST',
+        path: pathOf(webhookUrl),
+        headers: { 'content-type': 'application/json' },
+        body: fixture.raw,
+      });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+    }
+    const { events } = await monitor.listEvents({ limit: 100 });
+    expect(events.map((e) => e.payload).sort(byType)).toEqual(
+      loadFixtures()
+        .map((f) => f.event)
+        .sort(byType),
+    );
+
+    const status = await monitor.getStatus({});
+    expect(status.tunnel).toMatchObject({ provider: 'localtunnel', state: 'online', lastError: null });
+    expect(status.webhookUrl).toBe(webhookUrl);
+    const selfTest = await until(
+      'a passing self-test',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.selfTest?.ok === true,
+    );
+    expect(selfTest.tunnel.selfTest?.rttMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('comes back with the same URL after the tunnel server restarts', async () => {
+    const server = await tunnelServer();
+    const { monitor, started } = await startMonitorWithTunnel(server);
+    const before = (await monitor.getStatus({})).tunnel.publicUrl;
+
+    await server.restart();
+    const restartedAt = Date.now();
+    await until(
+      'offline',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.state !== 'online',
+    );
+    const back = await until(
+      'back online',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.state === 'online',
+      10_000,
+    );
+    expect(Date.now() - restartedAt).toBeLessThan(10_000);
+    expect(back.tunnel.publicUrl).toBe(before);
+    expect(back.tunnel.urlChanged).toBeNull();
+
+    const webhookUrl = started.publicUrl ?? '';
+    const res = await server.request(webhookUrl, {
+      method: 'POST',
+      path: pathOf(webhookUrl),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event_type: 'order.completed', order_id: 'ord_after_restart' }),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('notices with its self-test when the server silently stops forwarding, and reconnects', async () => {
+    const server = await tunnelServer();
+    const { monitor, statuses } = await startMonitorWithTunnel(server);
+    const url = (await monitor.getStatus({})).tunnel.publicUrl;
+    await until(
+      'a passing self-test',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.selfTest?.ok === true,
+    );
+
+    server.setFault('stall-forwarding');
+    const offline = await until(
+      'offline',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.state === 'offline',
+    );
+    expect(offline.tunnel.lastError).toMatch(/^self-test failed twice: /);
+    expect(statuses.some((s) => s.selfTest?.ok === false)).toBe(true);
+
+    server.setFault('none');
+    const back = await until(
+      'back online with a passing self-test',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.state === 'online' && s.tunnel.selfTest?.ok === true,
+    );
+    expect(back.tunnel.publicUrl).toBe(url);
+  });
+
+  it('says the URL changed, with old and new, when the name is taken', async () => {
+    const server = await tunnelServer();
+    const dir = dataDir();
+    const first = await startMonitorWithTunnel(server, dir, 'sfm-takenname123');
+    const oldUrl = (await first.monitor.getStatus({})).tunnel.publicUrl ?? '';
+    expect(oldUrl).toContain('sfm-takenname123');
+    await first.stop();
+
+    server.reserveName('sfm-takenname123');
+    const second = await startMonitorWithTunnel(server, dir);
+    // It asks for its own name a few times first (the server may only be slow to forget it).
+    const status = await until(
+      'online',
+      () => second.monitor.getStatus({}),
+      (s) => s.tunnel.state === 'online',
+    );
+    const asksAgain = second.statuses.filter((s) => s.state === 'offline' && s.lastError?.includes('still holds'));
+    expect(new Set(asksAgain.map((s) => s.since)).size).toBe(3);
+    expect(status.tunnel.urlChanged).toEqual({ from: oldUrl, to: status.tunnel.publicUrl });
+    expect(status.tunnel.publicUrl).not.toBe(oldUrl);
+    expect(second.notices).toEqual([
+      expect.objectContaining({ kind: 'url-changed', title: 'Your webhook URL changed' }),
+    ]);
+    expect(second.notices[0]?.body).toContain(status.tunnel.publicUrl);
+    // The new URL is the one everywhere now, and the one asked for next time.
+    expect(status.webhookUrl?.startsWith(`${status.tunnel.publicUrl}/webhooks/`)).toBe(true);
+    const settings = await second.monitor.getSettings({});
+    expect(settings.tunnel.subdomain).toBe(new URL(status.tunnel.publicUrl ?? '').hostname.split('.')[0]);
+  });
+
+  it.each([
+    ['stalls', 'stall-registration' as const, /did not answer in 2 s$/],
+    ['is refused', 'refuse-registration' as const, /could not be reached/],
+  ])('when the first request %s: timeout, backoff, retry, offline with a reason', async (_, fault, reason) => {
+    const server = await tunnelServer();
+    server.setFault(fault);
+    const { monitor, started, statuses } = await startMonitorWithTunnel(server);
+    expect(started.publicUrl).toBeNull();
+    const offline = await monitor.getStatus({});
+    expect(offline.tunnel.state).toBe('offline');
+    expect(offline.tunnel.lastError).toMatch(reason);
+    // It keeps trying by itself, and gets through once the server behaves.
+    await until(
+      'a second attempt',
+      () => statuses.filter((s) => s.state === 'reconnecting').length,
+      (n) => n >= 1,
+    );
+    server.setFault('none');
+    await until(
+      'online',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.state === 'online',
+    );
+    expect(Math.max(...statuses.map((s) => s.attempts))).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('tunnel with the receiver briefly down', () => {
+  it('delivers late or answers 5xx; either way the event is stored once', async () => {
+    const server = await tunnelServer({ noSocketWaitMs: 3_000 });
+    const dir = dataDir();
+    const store: Store = openStore(join(dir, 'history.sqlite'));
+    cleanups.push(() => store.close());
+    const token = 'tok_briefly_down_0000';
+    let supervisor: TunnelSupervisor | null = null;
+    const makeReceiver = (): Receiver =>
+      createReceiver({
+        token: () => token,
+        ingest: async (input) => (await store.append(input)).status,
+        onProbe: (nonce) => supervisor?.probeSeen(nonce),
+        log: silentLogger,
+      });
+    let receiver = makeReceiver();
+    const port = await receiver.listen(0);
+    cleanups.push(() => receiver.close());
+    const memory = inMemory();
+    supervisor = createTunnelSupervisor({
+      provider: localtunnelProvider(server.url),
+      localPort: port,
+      memory,
+      probe: probeRequest,
+      log: silentLogger,
+      onStatus() {},
+      onNotice() {},
+      timing: { ...FAST_TIMING, selfTestIntervalMs: 60_000 },
+    });
+    supervisor.start();
+    cleanups.push(() => supervisor?.stop());
+    await until(
+      'online',
+      () => supervisor?.status().state,
+      (s) => s === 'online',
+    );
+    const webhookUrl = `${supervisor.status().publicUrl}/webhooks/${token}`;
+    const body = JSON.stringify({ event_type: 'document.created', document_id: 'doc_late', document_name: 'Late.pdf' });
+    const send = () =>
+      server.request(webhookUrl, {
+        method: 'POST',
+        path: pathOf(webhookUrl),
+        headers: { 'content-type': 'application/json' },
+        body,
+        timeoutMs: 8_000,
+      });
+
+    await receiver.close();
+    const during = send().catch((error: Error) => ({ status: 0, body: error.message }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    receiver = makeReceiver();
+    await receiver.listen(port);
+    const first = await during;
+    // SingleFile retries anything that is not a 2xx; a retry after a late delivery is a duplicate.
+    const answers = [first.status];
+    if (first.status !== 200) answers.push((await send()).status);
+    expect(answers.at(-1)).toBe(200);
+    expect(answers.slice(0, -1).every((status) => status === 0 || status >= 500)).toBe(true);
+    const stored = store.search({ text: 'doc_late' }).events;
+    expect(stored).toHaveLength(1);
+  });
+});
+
+describe('tunnel resources', () => {
+  it('leaves no socket or timer behind after 200 forced reconnects', async () => {
+    const server = await tunnelServer({ maxConnCount: 2 });
+    const receiver = createReceiver({
+      token: () => 'tok_leak_check_000000',
+      ingest: async () => 'ok',
+      log: silentLogger,
+    });
+    const port = await receiver.listen(0);
+    cleanups.push(() => receiver.close());
+    const baseline = handleCounts();
+
+    let statusChanges = 0;
+    let supervisor: TunnelSupervisor | null = null;
+    supervisor = createTunnelSupervisor({
+      provider: localtunnelProvider(server.url),
+      localPort: port,
+      memory: inMemory(),
+      probe: probeRequest,
+      log: silentLogger,
+      onStatus: () => statusChanges++,
+      onNotice() {},
+      timing: { ...FAST_TIMING, backoffBaseMs: 1, backoffMaxMs: 5, selfTestIntervalMs: 60_000 },
+    });
+    supervisor.start();
+    for (let i = 0; i < 200; i++) {
+      await until(
+        'online',
+        () => supervisor?.status().state,
+        (s) => s === 'online',
+      );
+      supervisor.reconnect();
+    }
+    await until(
+      'online',
+      () => supervisor?.status().state,
+      (s) => s === 'online',
+    );
+    supervisor.stop();
+    expect(statusChanges).toBeGreaterThanOrEqual(600);
+
+    const settled = await until(
+      'sockets and timers back to the baseline',
+      () => handleCounts(),
+      (now) => now.sockets <= baseline.sockets && now.timers <= baseline.timers,
+      5_000,
+    );
+    expect(settled.sockets).toBeLessThanOrEqual(baseline.sockets);
+    expect(settled.timers).toBeLessThanOrEqual(baseline.timers);
+  }, 60_000);
+});
+
+function handleCounts(): { sockets: number; timers: number } {
+  const resources = process.getActiveResourcesInfo();
+  return {
+    sockets: resources.filter((r) => r === 'TCPSocketWrap').length,
+    timers: resources.filter((r) => r === 'Timeout').length,
+  };
+}
+
+function inMemory(): TunnelMemory {
+  let subdomain: string | null = null;
+  let publicUrl: string | null = null;
+  return {
+    load: () => ({ subdomain, publicUrl }),
+    saveSubdomain(name) {
+      subdomain = name;
+    },
+    savePublicUrl(url) {
+      publicUrl = url;
+    },
+  };
+}
+
+function byType(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  return String(a.event_type).localeCompare(String(b.event_type));
+}
