@@ -6,7 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { EventQuery, Status } from '../shared/api.ts';
 import { CATEGORIES, type Category, describeEventType, keyFields, type StoredEvent } from '../shared/events.ts';
 import { defaultDataDir } from './core/data-dir.ts';
-import { csvHeader, csvRow, searchJson } from './core/export-format.ts';
+import { searchJson, writeExport } from './core/export-format.ts';
 import { createLogger } from './core/log.ts';
 import { createMonitor, HISTORY_FILE, lastKnownUrls, type TunnelChoice } from './core/monitor.ts';
 import { openStore, type Store } from './core/store.ts';
@@ -243,12 +243,7 @@ async function exportEvents(args: readonly string[], io: CliIo): Promise<number>
   let count = 0;
   try {
     try {
-      write(format === 'csv' ? csvHeader() : '[');
-      for (const event of pages(store, query)) {
-        write(format === 'csv' ? csvRow(event) : `${count === 0 ? '\n' : ',\n'}${JSON.stringify(event)}`);
-        count++;
-      }
-      if (format === 'json') write(count === 0 ? ']\n' : '\n]\n');
+      count = writeExport(store, format, query, write);
     } finally {
       await store.close();
       if (sink) {
@@ -263,18 +258,6 @@ async function exportEvents(args: readonly string[], io: CliIo): Promise<number>
   }
   if (values.out) io.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} to ${values.out}\n`);
   return 0;
-}
-
-/** Every matching event, newest first, a page at a time so a large history is never held whole. */
-function* pages(store: Store, query: EventQuery): Generator<StoredEvent> {
-  let remaining = query.limit ?? Number.POSITIVE_INFINITY;
-  let cursor: string | undefined;
-  do {
-    const page = store.search({ ...query, limit: Math.min(500, remaining), ...(cursor ? { cursor } : {}) });
-    for (const event of page.events) yield event;
-    remaining -= page.events.length;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor && remaining > 0);
 }
 
 function url(args: readonly string[], io: CliIo): number {

@@ -73,6 +73,56 @@ export type Status = z.infer<typeof StatusSchema>;
 
 const NoRequest = z.strictObject({});
 
+export const StatsRequestSchema = z.strictObject({
+  /** How many days back the chart goes. */
+  days: z.number().int().min(1).max(366).default(30),
+  /** The viewer's offset from UTC (minutes east), so "a day" is the viewer's day. */
+  tzOffsetMinutes: z.number().int().min(-840).max(840).default(0),
+});
+
+export const StatsSchema = z.object({
+  days: z.array(z.object({ day: z.string(), byCategory: z.record(z.string(), z.number().int()) })),
+  total: z.number().int(),
+  byCategory: z.record(z.string(), z.number().int()),
+  /** Retried deliveries that were recognised and stored once. */
+  duplicates: z.number().int(),
+  /** Deliveries refused as malformed, too large, of the wrong type (4xx other than 404) since start. */
+  rejected: z.number().int(),
+  /** Deliveries answered 503 (the history could not be written) since start. */
+  failed: z.number().int(),
+  lastEventAt: z.string().nullable(),
+  tunnel: z.object({
+    /** Time online since the app started, and the time since it started. */
+    onlineMs: z.number(),
+    runningMs: z.number(),
+  }),
+});
+export type Stats = z.infer<typeof StatsSchema>;
+
+export const ExportRequestSchema = z.strictObject({
+  format: z.enum(['csv', 'json']),
+  query: EventQuerySchema.omit({ cursor: true, limit: true }).optional(),
+});
+
+export const ExportResultSchema = z.object({
+  filename: z.string(),
+  contentType: z.string(),
+  content: z.string(),
+  count: z.number().int(),
+});
+
+/** Where a test event got to: the place it failed, in the order an event travels. */
+export const TestEventResultSchema = z.object({
+  ok: z.boolean(),
+  /** The URL it was sent to: the public one when a tunnel is up, else the local one. */
+  via: z.enum(['public', 'local']),
+  failedAt: z.enum(['tunnel', 'receiver']).nullable(),
+  status: z.number().int().nullable(),
+  message: z.string(),
+  eventId: z.number().int().nullable(),
+});
+export type TestEventResult = z.infer<typeof TestEventResultSchema>;
+
 export const monitorApiContract = {
   getStatus: { request: NoRequest, response: StatusSchema },
   listEvents: { request: EventQuerySchema, response: EventPageSchema },
@@ -81,8 +131,15 @@ export const monitorApiContract = {
     request: z.strictObject({ ids: z.array(z.number().int().positive()).max(10_000), read: z.boolean().default(true) }),
     response: z.object({ updated: z.number().int() }),
   },
+  markAllRead: { request: NoRequest, response: z.object({ updated: z.number().int() }) },
   getSettings: { request: NoRequest, response: SettingsSchema },
   updateSettings: { request: SettingsPatchSchema, response: SettingsSchema },
+  getStats: { request: StatsRequestSchema, response: StatsSchema },
+  exportEvents: { request: ExportRequestSchema, response: ExportResultSchema },
+  /** A new secret token and a new tunnel name: the old URL stops working at once. */
+  regenerateWebhookUrl: { request: NoRequest, response: StatusSchema },
+  /** Sends a test event through the public URL (or the local one without a tunnel). */
+  sendTestEvent: { request: NoRequest, response: TestEventResultSchema },
 } as const;
 
 type Contract = typeof monitorApiContract;

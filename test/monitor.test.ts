@@ -152,3 +152,65 @@ describe('monitor: restart', () => {
     for (const i of acknowledged) expect(stored.has(`ord_burst_${i}`)).toBe(true);
   });
 });
+
+describe('monitor: stats, export, test event, new URL', () => {
+  it('counts events per day and category, duplicates and rejected deliveries', async () => {
+    const { monitor, localUrl } = await startMonitor(newDataDir());
+    for (const fixture of fixtures) await post(localUrl, fixture.raw);
+    await post(localUrl, fixtures[0]?.raw ?? '');
+    await post(localUrl, '{"not an event": true}');
+    await fetch(localUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    await post(`${new URL(localUrl).origin}/webhooks/wrong-token`, '{}'); // a 404 is not a delivery
+
+    const stats = await monitor.getStats({ days: 7 });
+    expect(stats.total).toBe(fixtures.length);
+    expect(stats.duplicates).toBe(1);
+    expect(stats.rejected).toBe(2);
+    expect(stats.failed).toBe(0);
+    expect(stats.byCategory).toEqual({ Documents: 3, Entities: 2, Jurisdictions: 2, Orders: 3, Tasks: 1 });
+    const today = new Date().toISOString().slice(0, 10);
+    expect(stats.days).toEqual([{ day: today, byCategory: stats.byCategory }]);
+    expect(stats.lastEventAt).not.toBeNull();
+    expect(stats.tunnel.onlineMs).toBe(0);
+  });
+
+  it('exports the current search as CSV or JSON', async () => {
+    const { monitor, localUrl } = await startMonitor(newDataDir());
+    for (const fixture of fixtures) await post(localUrl, fixture.raw);
+    const json = await monitor.exportEvents({ format: 'json', query: { categories: ['Orders'] } });
+    expect(json.count).toBe(3);
+    expect(json.filename).toMatch(/^singlefile-events-\d{4}-\d{2}-\d{2}\.json$/);
+    expect((JSON.parse(json.content) as Array<{ category: string }>).map((e) => e.category)).toEqual([
+      'Orders',
+      'Orders',
+      'Orders',
+    ]);
+    const csv = await monitor.exportEvents({ format: 'csv', query: { text: 'Acme' } });
+    expect(csv.count).toBe(1);
+    expect(csv.contentType).toBe('text/csv; charset=utf-8');
+    expect(csv.content.split('\r\n')[1]).toContain('entity.created');
+  });
+
+  it('sends a test event to itself and finds it stored (no tunnel: through the local URL)', async () => {
+    const { monitor } = await startMonitor(newDataDir());
+    const result = await monitor.sendTestEvent({});
+    expect(result).toMatchObject({ ok: true, via: 'local', failedAt: null, status: 200 });
+    const stored = await monitor.getEvent({ id: result.eventId ?? 0 });
+    expect(stored?.event_type).toBe('monitor.test');
+    expect(stored?.category).toBe('Other');
+  });
+
+  it('regenerates the webhook URL: the old one stops working at once', async () => {
+    const dataDir = newDataDir();
+    const { monitor, localUrl } = await startMonitor(dataDir);
+    const status = await monitor.regenerateWebhookUrl({});
+    const newUrl = status.receiver.localUrl ?? '';
+    expect(newUrl).not.toBe(localUrl);
+    expect(new URL(newUrl).origin).toBe(new URL(localUrl).origin);
+    expect((await post(localUrl, fixtures[0]?.raw ?? '')).status).toBe(404);
+    expect((await post(newUrl, fixtures[0]?.raw ?? '')).status).toBe(200);
+    await stopMonitor(monitor);
+    const again = await startMonitor(dataDir);
+    expect(new URL(again.localUrl).pathname).toBe(new URL(newUrl).pathname);
+  });
+});

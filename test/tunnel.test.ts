@@ -230,6 +230,50 @@ describe('tunnel through a real localtunnel client', () => {
   });
 });
 
+describe('test event and a new URL through the tunnel', () => {
+  it('sends a test event through the public URL, and says where it fails', async () => {
+    const server = await tunnelServer();
+    const { monitor } = await startMonitorWithTunnel(server);
+    const ok = await monitor.sendTestEvent({});
+    expect(ok).toMatchObject({ ok: true, via: 'public', failedAt: null, status: 200 });
+    expect((await monitor.getEvent({ id: ok.eventId ?? 0 }))?.event_type).toBe('monitor.test');
+
+    server.setFault('stall-forwarding');
+    const lost = await monitor.sendTestEvent({});
+    expect(lost).toMatchObject({ ok: false, via: 'public', failedAt: 'tunnel' });
+    server.setFault('none');
+  });
+
+  it('regenerates the URL with a new name and token; the old public URL stops working', async () => {
+    const server = await tunnelServer();
+    const { monitor, started, notices } = await startMonitorWithTunnel(server);
+    const oldUrl = started.publicUrl ?? '';
+    await monitor.regenerateWebhookUrl({});
+    const fresh = await until(
+      'online at a new URL',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.state === 'online' && s.webhookUrl !== oldUrl,
+    );
+    const newUrl = fresh.webhookUrl ?? '';
+    expect(new URL(newUrl).hostname).not.toBe(new URL(oldUrl).hostname);
+    expect(new URL(newUrl).pathname).not.toBe(new URL(oldUrl).pathname);
+    expect(fresh.tunnel.urlChanged).toBeNull();
+    expect(notices.filter((n) => n.kind === 'url-changed')).toEqual([]);
+    const post = (url: string) =>
+      server.request(url, {
+        method: 'POST',
+        path: pathOf(url),
+        headers: { 'content-type': 'application/json' },
+        body: '{"event_type":"order.completed"}',
+      });
+    expect((await post(newUrl)).status).toBe(200);
+    // The old name no longer leads here, and the old token is refused even on the new name.
+    expect((await post(oldUrl)).status).not.toBe(200);
+    const oldTokenOnNewName = `${new URL(newUrl).origin}${new URL(oldUrl).pathname}`;
+    expect((await post(oldTokenOnNewName)).status).toBe(404);
+  });
+});
+
 describe('tunnel with the receiver briefly down', () => {
   it('delivers late or answers 5xx; either way the event is stored once', async () => {
     const server = await tunnelServer({ noSocketWaitMs: 3_000 });

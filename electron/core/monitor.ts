@@ -9,16 +9,20 @@ import {
   monitorApiContract,
   type PushChannel,
   type PushPayload,
+  type Stats,
   type Status,
+  type TestEventResult,
 } from '../../shared/api.ts';
 import { applySettingsPatch, loadSettings, type Settings } from '../../shared/settings.ts';
-import { type ProbeRequest, probeRequest } from './http-probe.ts';
+import { exportText } from './export-format.ts';
+import { type ProbeRequest, probeRequest, sendRequest } from './http-probe.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { createReceiver, type IngestInput } from './receiver.ts';
 import { openStore, type Store } from './store.ts';
 import {
   createTunnelSupervisor,
   customUrlProvider,
+  newSubdomain,
   type TunnelMemory,
   type TunnelProvider,
   type TunnelSupervisor,
@@ -27,6 +31,8 @@ import {
 import { localtunnelProvider } from './tunnel-localtunnel.ts';
 
 export const HISTORY_FILE = 'history.sqlite';
+/** The type of the events "Send a test event" sends; stored like any other, under "Other". */
+export const TEST_EVENT_TYPE = 'monitor.test';
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 const SETTING = {
@@ -82,13 +88,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const log = options.log ?? silentLogger;
   const store: Store = openStore(join(options.dataDir, HISTORY_FILE), options.now ? { now: options.now } : {});
   let settings: Settings = loadSettings(store.getSetting(SETTING.settings));
-  let token = store.getSetting(SETTING.token);
-  if (typeof token !== 'string' || token.length < 22) {
-    token = newToken();
-    store.setSetting(SETTING.token, token);
-  }
-  const webhookToken = token as string;
-  const startedAt = new Date((options.now ?? Date.now)()).toISOString();
+  const savedToken = store.getSetting(SETTING.token);
+  let webhookToken = typeof savedToken === 'string' && savedToken.length >= 22 ? savedToken : newToken();
+  if (webhookToken !== savedToken) store.setSetting(SETTING.token, webhookToken);
+  const now = options.now ?? Date.now;
+  const startedMs = now();
+  const startedAt = new Date(startedMs).toISOString();
+  const counters = { rejected: 0, failed: 0 };
+  // Tunnel uptime since start: time spent online, accumulated at every state change.
+  const uptime = { onlineMs: 0, onlineSince: null as number | null };
+  // Ids of test events on their way, to tell "the tunnel lost it" from "the receiver refused it".
+  const testEventsSeen = new Map<string, boolean>();
   const listeners = new Map<PushChannel, Set<(payload: never) => void>>();
   let localUrl: string | null = null;
   let retentionTimer: NodeJS.Timeout | null = null;
@@ -104,6 +114,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   }
 
   async function ingest(input: IngestInput): Promise<'ok' | 'duplicate'> {
+    const testId = input.event.id;
+    if (typeof testId === 'string' && testEventsSeen.has(testId)) testEventsSeen.set(testId, true);
     const result = await store.append(input);
     if (result.status === 'ok') emit('event', result.event);
     return result.status;
@@ -113,6 +125,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
     token: () => webhookToken,
     ingest,
     onProbe: (nonce) => tunnel?.probeSeen(nonce),
+    onAnswer: (code) => {
+      if (code === 503) counters.failed++;
+      else if (code >= 400 && code < 500 && code !== 404) counters.rejected++;
+    },
     log,
     ...options.receiver,
   });
@@ -146,6 +162,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return customUrlProvider(choice.customUrl);
     }
     return null;
+  }
+
+  function trackUptime(online: boolean): void {
+    const at = now();
+    if (online && uptime.onlineSince === null) uptime.onlineSince = at;
+    if (!online && uptime.onlineSince !== null) {
+      uptime.onlineMs += at - uptime.onlineSince;
+      uptime.onlineSince = null;
+    }
   }
 
   function saveSettings(next: Settings): void {
@@ -186,13 +211,126 @@ export function createMonitor(options: MonitorOptions): Monitor {
     };
   }
 
+  function stats(days: number, tzOffsetMinutes: number): Stats {
+    const counts = store.counts();
+    const dayMs = 86_400_000;
+    const today = Math.floor((now() + tzOffsetMinutes * 60_000) / dayMs) * dayMs - tzOffsetMinutes * 60_000;
+    const daily = store.dailyStats(today - (days - 1) * dayMs, tzOffsetMinutes);
+    const onlineMs = uptime.onlineMs + (uptime.onlineSince === null ? 0 : now() - uptime.onlineSince);
+    return {
+      days: daily.days,
+      total: counts.total,
+      byCategory: counts.byCategory,
+      duplicates: daily.duplicates,
+      rejected: counters.rejected,
+      failed: counters.failed,
+      lastEventAt: counts.lastReceivedAt,
+      tunnel: { onlineMs, runningMs: now() - startedMs },
+    };
+  }
+
+  function regenerateWebhookUrl(): Status {
+    webhookToken = newToken();
+    store.setSetting(SETTING.token, webhookToken);
+    if (localUrl) {
+      localUrl = `${new URL(localUrl).origin}/webhooks/${webhookToken}`;
+      store.setSetting(SETTING.lastLocalUrl, localUrl);
+    }
+    if (tunnelChoice.provider === 'localtunnel') {
+      // A new name too, and no "URL changed" alarm: the person asked for it.
+      saveSettings(applySettingsPatch(settings, { tunnel: { subdomain: newSubdomain() } }));
+      store.setSetting(SETTING.lastPublicUrl, null);
+      tunnel?.reconnect();
+    }
+    log.info('receiver', 'the webhook URL was regenerated; the old one no longer works');
+    const current = status();
+    emit('status', current);
+    return current;
+  }
+
+  async function sendTestEvent(): Promise<TestEventResult> {
+    const current = status();
+    const tunnelWanted = tunnelChoice.provider !== 'none';
+    const via = tunnelWanted ? 'public' : 'local';
+    const fail = (failedAt: 'tunnel' | 'receiver', message: string, code: number | null = null): TestEventResult => ({
+      ok: false,
+      via,
+      failedAt,
+      status: code,
+      message,
+      eventId: null,
+    });
+    if (!localUrl) return fail('receiver', 'The receiver is not running.');
+    if (tunnelWanted && current.tunnel.state !== 'online') {
+      return fail(
+        'tunnel',
+        `The tunnel is ${current.tunnel.state}${current.tunnel.lastError ? `: ${current.tunnel.lastError}` : ''}.`,
+      );
+    }
+    const url = tunnelWanted ? (current.webhookUrl ?? '') : localUrl;
+    const id = `test_${randomBytes(8).toString('hex')}`;
+    const event = {
+      event_type: TEST_EVENT_TYPE,
+      id,
+      message: 'Test event from SingleFile Monitor',
+      timestamp: new Date(now()).toISOString(),
+    };
+    testEventsSeen.set(id, false);
+    try {
+      const answer = await sendRequest(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'bypass-tunnel-reminder': '1' },
+        body: JSON.stringify(event),
+        timeoutMs: 10_000,
+      });
+      const reached = testEventsSeen.get(id) === true;
+      if (answer.status === 200) {
+        const stored = store.search({ text: id, limit: 1 }).events[0];
+        return {
+          ok: true,
+          via,
+          failedAt: null,
+          status: 200,
+          message: 'The test event arrived and was stored.',
+          eventId: stored?.id ?? null,
+        };
+      }
+      return reached
+        ? fail('receiver', `The receiver answered ${answer.status}.`, answer.status)
+        : fail('tunnel', `The tunnel answered ${answer.status} without reaching this computer.`, answer.status);
+    } catch (error) {
+      return fail(
+        tunnelWanted ? 'tunnel' : 'receiver',
+        `No answer: ${error instanceof Error ? error.message : String(error)}.`,
+      );
+    } finally {
+      testEventsSeen.delete(id);
+    }
+  }
+
   // Each method validates its request with the contract, so a transport can hand over anything.
-  const handlers: { [M in MonitorMethod]: (request: ApiParsedRequest<M>) => ApiResponse<M> } = {
+  const handlers: {
+    [M in MonitorMethod]: (request: ApiParsedRequest<M>) => ApiResponse<M> | Promise<ApiResponse<M>>;
+  } = {
     getStatus: () => status(),
     listEvents: (query) => store.search(query),
     getEvent: ({ id }) => store.get(id),
     markRead: ({ ids, read }) => ({ updated: store.markRead(ids, read) }),
+    markAllRead: () => ({ updated: store.markAllRead() }),
     getSettings: () => settings,
+    getStats: ({ days, tzOffsetMinutes }) => stats(days, tzOffsetMinutes),
+    exportEvents: ({ format, query }) => {
+      const { content, count } = exportText(store, format, query ?? {});
+      const day = new Date(now()).toISOString().slice(0, 10);
+      return {
+        filename: `singlefile-events-${day}.${format}`,
+        contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json',
+        content,
+        count,
+      };
+    },
+    regenerateWebhookUrl: () => regenerateWebhookUrl(),
+    sendTestEvent: () => sendTestEvent(),
     updateSettings: (patch) => {
       const next = applySettingsPatch(settings, patch);
       const retentionChanged = JSON.stringify(next.retention) !== JSON.stringify(settings.retention);
@@ -215,8 +353,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
     listEvents: call('listEvents'),
     getEvent: call('getEvent'),
     markRead: call('markRead'),
+    markAllRead: call('markAllRead'),
     getSettings: call('getSettings'),
     updateSettings: call('updateSettings'),
+    getStats: call('getStats'),
+    exportEvents: call('exportEvents'),
+    regenerateWebhookUrl: call('regenerateWebhookUrl'),
+    sendTestEvent: call('sendTestEvent'),
     subscribe(channel, listener) {
       const set = listeners.get(channel) ?? new Set();
       listeners.set(channel, set);
@@ -247,6 +390,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
           timing: options.tunnelTiming ?? {},
           onStatus: (tunnelStatus) => {
             if (tunnelStatus.state === 'online' || tunnelStatus.state === 'offline') firstOutcome();
+            trackUptime(tunnelStatus.state === 'online');
             if (!stopped) emit('status', status());
           },
           onNotice: (notice) => {

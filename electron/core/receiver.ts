@@ -23,6 +23,8 @@ export interface ReceiverOptions {
   ingest: (input: IngestInput) => Promise<'ok' | 'duplicate'>;
   /** Told of each self-test nonce that arrives at `/healthz?probe=…`. */
   onProbe?: (nonce: string) => void;
+  /** Told the status of every answer sent, for the stats (rejected deliveries, failures). */
+  onAnswer?: (status: number) => void;
   log: Logger;
   maxBodyBytes?: number;
   /** A client that has not finished its headers by then is cut off (slowloris). */
@@ -78,6 +80,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once('finish', () => options.onAnswer?.(res.statusCode));
     res.once('close', () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       inFlight.set(socket, left);

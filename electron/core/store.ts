@@ -54,13 +54,23 @@ export interface Store {
   search(query: EventQuery): EventPage;
   get(id: number): StoredEvent | null;
   markRead(ids: readonly number[], read: boolean): number;
+  markAllRead(): number;
   counts(): EventCounts;
+  /** Events per local day and category since `sinceMs`, and retries counted as duplicates. */
+  dailyStats(sinceMs: number, tzOffsetMinutes: number): DailyStats;
   /** Deletes events past the policy's age and count; returns how many went. */
   applyRetention(policy: RetentionPolicy): number;
   getSetting(key: string): unknown;
   setSetting(key: string, value: unknown): void;
   /** Waits for pending writes, then closes; later appends fail with StoreUnavailableError. */
   close(): Promise<void>;
+}
+
+export interface DailyStats {
+  /** Oldest day first; days without events are left out. */
+  days: Array<{ day: string; byCategory: Record<string, number> }>;
+  /** Deliveries beyond the first, over the whole history. */
+  duplicates: number;
 }
 
 export interface StoreOptions {
@@ -111,6 +121,11 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     counts: db.prepare(
       'SELECT category, count(*) AS n, sum(read = 0) AS unread, max(received_at) AS last FROM events GROUP BY category',
     ),
+    perDay: db.prepare(
+      `SELECT (received_at + CAST(? AS INTEGER)) / 86400000 AS day, category, count(*) AS n
+       FROM events WHERE received_at >= ? GROUP BY day, category ORDER BY day`,
+    ),
+    duplicates: db.prepare('SELECT coalesce(sum(deliveries - 1), 0) AS n FROM events'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.prepare(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -296,6 +311,9 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
         .run(read ? 1 : 0, ...ids, read ? 1 : 0);
       return Number(result.changes);
     },
+    markAllRead() {
+      return Number(db.prepare('UPDATE events SET read = 1 WHERE read = 0').run().changes);
+    },
     counts() {
       const rows = sql.counts.all() as Array<{ category: string; n: number; unread: number; last: number }>;
       const byCategory = Object.fromEntries(rows.map((r) => [r.category, r.n]));
@@ -305,6 +323,23 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
         unread: rows.reduce((sum, r) => sum + r.unread, 0),
         lastReceivedAt: last > 0 ? new Date(last).toISOString() : null,
         byCategory,
+      };
+    },
+    dailyStats(sinceMs, tzOffsetMinutes) {
+      const offsetMs = tzOffsetMinutes * 60_000;
+      const rows = sql.perDay.all(offsetMs, sinceMs) as Array<{ day: number; category: string; n: number }>;
+      const days = new Map<number, Record<string, number>>();
+      for (const row of rows) {
+        const counts = days.get(row.day) ?? {};
+        counts[row.category] = row.n;
+        days.set(row.day, counts);
+      }
+      return {
+        days: [...days].map(([day, byCategory]) => ({
+          day: new Date(day * 86_400_000).toISOString().slice(0, 10),
+          byCategory,
+        })),
+        duplicates: Number((sql.duplicates.get() as { n: number }).n),
       };
     },
     applyRetention,
