@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Runs @doyensec/electronegativity offline, with the TypeScript parser it was built for.
+//   node scripts/electronegativity.cjs -i electron -o report.csv --fail-on-findings
+// Without -e it passes the installed Electron's version (the scanned folder has no package.json
+// to read it from). --fail-on-findings: exit 1 when the report has any finding, since
+// electronegativity itself exits 0 whatever it finds.
+//
+// Two things stop a plain `npx electronegativity` here:
+// 1. Its parser (@typescript-eslint/typescript-estree 4) takes `typescript` as a peer, so it gets
+//    the project's TypeScript 7, the native compiler without the JavaScript API (`ts.SyntaxKind`
+//    is undefined): it crashes before reading a file. electronegativity installs its own
+//    TypeScript 4 beside it; the parser is pointed there.
+// 2. It downloads translations and Electron's release list with `got`; offline, got's retry
+//    timer throws from inside p-cancelable after the request has already failed, which kills
+//    the process at a random point. Its requests fail at once here instead, which it handles
+//    ("No connectivity?"): the only check lost is "a newer Electron has security fixes" —
+//    `npm outdated electron` answers that.
+'use strict';
+const fs = require('node:fs');
+const Module = require('node:module');
+const path = require('node:path');
+
+const cliPath = require.resolve('@doyensec/electronegativity/dist/index.js');
+const packageDir = path.dirname(path.dirname(cliPath));
+const bundledTypescript = require.resolve('typescript', { paths: [packageDir] });
+const inside = (parent, name) => parent?.filename?.includes(`${path.sep}${name}${path.sep}`) === true;
+
+function offline() {
+  return Promise.reject(new Error('offline: electronegativity makes no network requests here'));
+}
+offline.head = offline;
+offline.get = offline;
+
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function resolve(request, parent, ...rest) {
+  if (request === 'typescript' && inside(parent, '@typescript-eslint')) return bundledTypescript;
+  return resolveFilename.call(this, request, parent, ...rest);
+};
+const load = Module._load;
+Module._load = function loadOffline(request, parent, ...rest) {
+  if (request === 'got' && inside(parent, 'electronegativity')) return { __esModule: true, default: offline };
+  return load.call(this, request, parent, ...rest);
+};
+
+const args = process.argv.slice(2);
+const failOnFindings = args.includes('--fail-on-findings');
+const passed = args.filter((arg) => arg !== '--fail-on-findings');
+if (!passed.includes('-e') && !passed.includes('--electron-version')) {
+  passed.push('-e', require('electron/package.json').version);
+}
+const outputAt = Math.max(passed.indexOf('-o'), passed.indexOf('--output'));
+const output = outputAt >= 0 ? passed[outputAt + 1] : undefined;
+if (failOnFindings && !output) {
+  console.error('--fail-on-findings needs the report file: -o FILE.csv');
+  process.exit(2);
+}
+if (output) fs.rmSync(output, { force: true });
+process.argv = [process.argv[0], cliPath, ...passed];
+
+process.on('exit', (code) => {
+  if (!failOnFindings || code !== 0) return;
+  const report = fs.existsSync(output) ? fs.readFileSync(output, 'utf8') : null;
+  if (report === null) {
+    console.error(`electronegativity wrote no report to ${output}`);
+    process.exitCode = 1;
+    return;
+  }
+  // The CSV's first line is its header; anything after it is a finding.
+  const findings = report.slice(report.indexOf('\n') + 1).trim();
+  if (report.includes('\n') && findings !== '') {
+    console.error(`electronegativity findings (fix them, or explain them in place with eng-disable):\n${findings}`);
+    process.exitCode = 1;
+  }
+});
+require(cliPath);
