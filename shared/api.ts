@@ -36,6 +36,10 @@ export type EventPage = z.infer<typeof EventPageSchema>;
 export const ReceiverStatusSchema = z.object({
   listening: z.boolean(),
   localUrl: z.string().nullable(),
+  /** Flood control is refusing deliveries (429) right now, or did within the last few seconds. */
+  throttled: z.boolean(),
+  /** Deliveries refused by flood control since the start. */
+  throttledDeliveries: z.number().int(),
 });
 
 /** The tunnel as the UI shows it, pushed on every change. */

@@ -35,10 +35,46 @@ const RetentionSettingsSchema = z.strictObject({
   maxEvents: z.number().int().positive().nullable(),
 });
 
+export const SIGNATURE_MODES = ['off', 'standard-webhooks', 'hmac-sha256'] as const;
+export const SignatureModeSchema = z.enum(SIGNATURE_MODES);
+export type SignatureMode = z.infer<typeof SignatureModeSchema>;
+
+const SignatureSettingsSchema = z.strictObject({
+  /**
+   * 'standard-webhooks': `webhook-id`, `webhook-timestamp`, `webhook-signature` (standardwebhooks.com);
+   * 'hmac-sha256': the body's HMAC-SHA256, hex or base64, optionally `sha256=`-prefixed, in `header`.
+   */
+  mode: SignatureModeSchema,
+  /** The header that carries the HMAC in 'hmac-sha256' mode; Standard Webhooks names its own. */
+  header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'a header name: letters, digits and dashes' }),
+  /**
+   * Whether a signing secret is saved. The secret itself is write-only: a patch sets it
+   * (`signature.secret`), the monitor keeps it apart from the settings, and nothing reads it back.
+   */
+  hasSecret: z.boolean(),
+});
+
+/** The signing secret as a patch gives it: a string sets or replaces it, null removes it. */
+export const SigningSecretSchema = z.string().min(1).max(1024);
+
+const RateLimitSettingsSchema = z.strictObject({
+  /**
+   * Deliveries the receiver accepts per minute, in bursts of up to as many at once; past it, 429
+   * with Retry-After until the rate falls. null = no limit.
+   */
+  perMinute: z.number().int().min(1).max(1_000_000).nullable(),
+});
+
+const SecuritySettingsSchema = z.strictObject({
+  signature: SignatureSettingsSchema,
+  rateLimit: RateLimitSettingsSchema,
+});
+
 export const SettingsSchema = z.strictObject({
   notifications: NotificationSettingsSchema,
   tunnel: TunnelSettingsSchema,
   retention: RetentionSettingsSchema,
+  security: SecuritySettingsSchema,
   startAtLogin: z.boolean(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -54,30 +90,87 @@ export const DEFAULT_SETTINGS: Settings = {
   },
   tunnel: { provider: 'localtunnel', host: 'https://localtunnel.me', subdomain: null, customUrl: null },
   retention: { maxAgeDays: 365, maxEvents: 1_000_000 },
+  security: {
+    // SingleFile does not sign its webhooks: verification is for senders that do (or relays).
+    signature: { mode: 'off', header: 'x-webhook-signature', hasSecret: false },
+    // Far above anything SingleFile sends through a tunnel (loca.lt relays ~2,000 requests a
+    // minute at most), yet a runaway sender cannot fill the disk at full speed.
+    rateLimit: { perMinute: 6_000 },
+  },
   startAtLogin: false,
 };
+
+/**
+ * The security section's patch goes one level deeper than the others: `signature` and `rateLimit`
+ * change field by field, and `signature` takes the write-only `secret` instead of `hasSecret`.
+ */
+const SecurityPatchSchema = z.strictObject({
+  signature: z
+    .strictObject({
+      mode: SignatureModeSchema,
+      header: SignatureSettingsSchema.shape.header,
+      secret: SigningSecretSchema.nullable(),
+    })
+    .partial()
+    .optional(),
+  rateLimit: RateLimitSettingsSchema.partial().optional(),
+});
 
 /** An update names the sections it changes; inside a section only the fields it gives change. */
 export const SettingsPatchSchema = z.strictObject({
   notifications: NotificationSettingsSchema.partial().optional(),
   tunnel: TunnelSettingsSchema.partial().optional(),
   retention: RetentionSettingsSchema.partial().optional(),
+  security: SecurityPatchSchema.optional(),
   startAtLogin: z.boolean().optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
-type SectionName = 'notifications' | 'tunnel' | 'retention';
-const SECTIONS: readonly SectionName[] = ['notifications', 'tunnel', 'retention'];
+type SectionName = 'notifications' | 'tunnel' | 'retention' | 'security';
+const SECTIONS: readonly SectionName[] = ['notifications', 'tunnel', 'retention', 'security'];
+const FLAT_SECTIONS = ['notifications', 'tunnel', 'retention'] as const;
 
-/** Applies a validated patch section by section and validates the result as a whole. */
+/**
+ * Applies a validated patch section by section and validates the result as a whole. A signing
+ * secret in the patch only sets `hasSecret`: the caller keeps the secret itself.
+ */
 export function applySettingsPatch(current: Settings, patch: SettingsPatch): Settings {
   const parsed = SettingsPatchSchema.parse(patch);
   const next = { ...current, startAtLogin: parsed.startAtLogin ?? current.startAtLogin };
-  for (const section of SECTIONS) {
-    const changes = Object.entries(parsed[section] ?? {}).filter(([, value]) => value !== undefined);
-    Object.assign(next, { [section]: { ...current[section], ...Object.fromEntries(changes) } });
+  for (const section of FLAT_SECTIONS) {
+    Object.assign(next, { [section]: { ...current[section], ...definedFields(parsed[section]) } });
+  }
+  if (parsed.security) {
+    const { secret, ...signature } = parsed.security.signature ?? {};
+    next.security = {
+      signature: {
+        ...current.security.signature,
+        ...definedFields(signature),
+        ...(secret === undefined ? {} : { hasSecret: secret !== null }),
+      },
+      rateLimit: { ...current.security.rateLimit, ...definedFields(parsed.security.rateLimit) },
+    };
   }
   return SettingsSchema.parse(next);
+}
+
+/** The settings with `hasSecret` telling the truth about the secret kept apart from them. */
+export function withSigningSecretFlag(settings: Settings, hasSecret: boolean): Settings {
+  const { security } = settings;
+  return { ...settings, security: { ...security, signature: { ...security.signature, hasSecret } } };
+}
+
+/**
+ * A settings change the core refuses although every field is valid on its own (verification on
+ * without a secret, a secret the chosen scheme cannot use): the caller's mistake, like a bad field.
+ */
+export class InvalidSettingsError extends Error {
+  override name = 'InvalidSettingsError';
+}
+
+/** A patch section's fields without those given as undefined, which change nothing. */
+function definedFields(section: object | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(section ?? {}).filter(([, value]) => value !== undefined));
 }
 
 /**

@@ -56,7 +56,7 @@ describe('monitor: receiver → store → 200 → event', () => {
     const status = await monitor.getStatus({});
     expect(status.events.total).toBe(fixtures.length);
     expect(status.events.unread).toBe(fixtures.length);
-    expect(status.receiver).toEqual({ listening: true, localUrl });
+    expect(status.receiver).toEqual({ listening: true, localUrl, throttled: false, throttledDeliveries: 0 });
   });
 
   it('stops pushing to a listener once it unsubscribes', async () => {

@@ -751,6 +751,25 @@ describe('receiver close()', () => {
     }
   });
 
+  it('closes a connection that never sent a byte without writing anything into it', async () => {
+    // A 408 written there would reach the tunnel and be read as the answer to the next webhook.
+    const r = await startReceiver({ ingest: fakeIngest().ingest, headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    try {
+      const silent = connect(r.port, '127.0.0.1');
+      let received = '';
+      silent.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+      });
+      await new Promise((resolve) => silent.once('close', resolve));
+      expect(received).toBe('');
+      // A client that started a request and stalled still gets its 408.
+      const stalled = await rawRequest(r.port, ['POST /webhooks/x HTTP/1.1\r\nHost: x'], { timeoutMs: 5_000 });
+      expect(stalled.text).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await r.receiver.close();
+    }
+  });
+
   it('resolves while a connection that never sent a byte is open, and closes that connection', async () => {
     const r = await startReceiver({ ingest: fakeIngest().ingest });
     const silent = connect(r.port, '127.0.0.1');

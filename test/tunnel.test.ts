@@ -274,6 +274,48 @@ describe('test event and a new URL through the tunnel', () => {
   });
 });
 
+describe('tunnel after a quiet spell', () => {
+  it('delivers a webhook that comes after the idle tunnel connections timed out', async () => {
+    // The localtunnel client opens its connections to the receiver ahead of any request. When the
+    // receiver's header timeout closes them, nothing may be written into them: a stale 408 would
+    // be read through the tunnel as the answer to the next webhook. (The loopback server here
+    // happens to drop such sockets; test/receiver.test.ts pins the receiver's side exactly.)
+    const server = await tunnelServer();
+    const monitor: Monitor = createMonitor({
+      dataDir: dataDir(),
+      tunnel: { provider: 'localtunnel', host: server.url },
+      tunnelTiming: { ...FAST_TIMING, selfTestIntervalMs: 60_000 },
+      receiver: { headersTimeoutMs: 300, requestTimeoutMs: 600 },
+    });
+    cleanups.push(() => monitor.stop());
+    const { publicUrl } = await monitor.start();
+    const webhookUrl = publicUrl ?? '';
+    const orderIds = Array.from({ length: 3 }, (_, i) => `ord_quiet_${i}`);
+    for (const orderId of orderIds) {
+      // Quiet spells longer than the header timeout, between webhooks.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const res = await server.request(webhookUrl, {
+        method: 'POST',
+        path: pathOf(webhookUrl),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ event_type: 'order.completed', order_id: orderId }),
+      });
+      // Only a 200 or a 5xx (which SingleFile retries) is acceptable; never a stale 4xx.
+      expect(res.status === 200 || res.status >= 500, `answer ${res.status} for ${orderId}`).toBe(true);
+      if (res.status !== 200) {
+        const retry = await server.request(webhookUrl, {
+          method: 'POST',
+          path: pathOf(webhookUrl),
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ event_type: 'order.completed', order_id: orderId }),
+        });
+        expect(retry.status).toBe(200);
+      }
+    }
+    expect((await monitor.listEvents({ text: 'ord_quiet' })).events).toHaveLength(orderIds.length);
+  });
+});
+
 describe('tunnel with the receiver briefly down', () => {
   it('delivers late or answers 5xx; either way the event is stored once', async () => {
     const server = await tunnelServer({ noSocketWaitMs: 3_000 });

@@ -13,11 +13,19 @@ import {
   type Status,
   type TestEventResult,
 } from '../../shared/api.ts';
-import { applySettingsPatch, loadSettings, type Settings } from '../../shared/settings.ts';
+import {
+  applySettingsPatch,
+  InvalidSettingsError,
+  loadSettings,
+  type Settings,
+  withSigningSecretFlag,
+} from '../../shared/settings.ts';
 import { exportText } from './export-format.ts';
 import { type ProbeRequest, probeRequest, sendRequest } from './http-probe.ts';
 import { type Logger, silentLogger } from './log.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import { createReceiver, type IngestInput } from './receiver.ts';
+import { createSignatureVerifier, signatureProblem, signDelivery } from './signature.ts';
 import { openStore, type Store } from './store.ts';
 import {
   createTunnelSupervisor,
@@ -38,6 +46,8 @@ const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 const SETTING = {
   settings: 'settings',
   token: 'receiver.token',
+  /** Kept apart from the settings, which the UI reads: the secret is write-only. */
+  signingSecret: 'receiver.signingSecret',
   lastLocalUrl: 'runtime.localUrl',
   lastPublicUrl: 'runtime.publicUrl',
 } as const;
@@ -87,7 +97,12 @@ export function newToken(): string {
 export function createMonitor(options: MonitorOptions): Monitor {
   const log = options.log ?? silentLogger;
   const store: Store = openStore(join(options.dataDir, HISTORY_FILE), options.now ? { now: options.now } : {});
-  let settings: Settings = loadSettings(store.getSetting(SETTING.settings));
+  const savedSecret = store.getSetting(SETTING.signingSecret);
+  let signingSecret = typeof savedSecret === 'string' && savedSecret !== '' ? savedSecret : null;
+  let settings: Settings = withSigningSecretFlag(
+    loadSettings(store.getSetting(SETTING.settings)),
+    signingSecret !== null,
+  );
   const savedToken = store.getSetting(SETTING.token);
   let webhookToken = typeof savedToken === 'string' && savedToken.length >= 22 ? savedToken : newToken();
   if (webhookToken !== savedToken) store.setSetting(SETTING.token, webhookToken);
@@ -121,9 +136,33 @@ export function createMonitor(options: MonitorOptions): Monitor {
     return result.status;
   }
 
+  const limiter = createRateLimiter({
+    perMinute: settings.security.rateLimit.perMinute,
+    onThrottleChange: (throttled) => {
+      if (throttled) {
+        const limit = settings.security.rateLimit.perMinute;
+        log.warn('receiver', `flood control: more than ${limit} deliveries a minute; answering 429 for now`);
+        if (!stopped) {
+          emit('notice', {
+            kind: 'receiver-throttled',
+            title: 'Too many deliveries',
+            body: `More than ${limit} webhook deliveries a minute arrived; the excess is refused (429) until the rate falls.`,
+            at: new Date(now()).toISOString(),
+          });
+        }
+      } else log.info('receiver', 'flood control: the rate is back to normal');
+      if (!stopped) emit('status', status());
+    },
+  });
+  // Rebuilt whenever the mode, the header or the secret changes; read by the receiver per request.
+  const verifierFor = () => createSignatureVerifier({ ...settings.security.signature, secret: signingSecret });
+  let verifier = verifierFor();
+
   const receiver = createReceiver({
     token: () => webhookToken,
     ingest,
+    admit: () => limiter.take(),
+    signature: () => verifier,
     onProbe: (nonce) => tunnel?.probeSeen(nonce),
     onAnswer: (code) => {
       if (code === 503) counters.failed++;
@@ -204,7 +243,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       selfTest: null,
     };
     return {
-      receiver: { listening: localUrl !== null, localUrl },
+      receiver: {
+        listening: localUrl !== null,
+        localUrl,
+        throttled: limiter.throttled,
+        throttledDeliveries: limiter.refused,
+      },
       tunnel: tunnelStatus,
       webhookUrl: webhookUrlOf(tunnelStatus.publicUrl),
       events: { total: counts.total, unread: counts.unread, lastReceivedAt: counts.lastReceivedAt },
@@ -277,10 +321,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
     };
     testEventsSeen.set(id, false);
     try {
+      const body = JSON.stringify(event);
+      // Signed as the sender is expected to sign, so that the test passes the receiver's check too.
+      const signature = signDelivery({ ...settings.security.signature, secret: signingSecret }, body, id, now());
       const answer = await sendRequest(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'bypass-tunnel-reminder': '1' },
-        body: JSON.stringify(event),
+        headers: { 'content-type': 'application/json', 'bypass-tunnel-reminder': '1', ...signature },
+        body,
         timeoutMs: 10_000,
       });
       const reached = testEventsSeen.get(id) === true;
@@ -333,8 +380,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
     sendTestEvent: () => sendTestEvent(),
     updateSettings: (patch) => {
       const next = applySettingsPatch(settings, patch);
+      const secret = patch.security?.signature?.secret;
+      const problem = signatureProblem(next.security.signature.mode, secret === undefined ? signingSecret : secret);
+      if (problem) throw new InvalidSettingsError(problem);
       const retentionChanged = JSON.stringify(next.retention) !== JSON.stringify(settings.retention);
+      if (secret !== undefined) {
+        store.setSetting(SETTING.signingSecret, secret);
+        signingSecret = secret;
+      }
       saveSettings(next);
+      limiter.configure(next.security.rateLimit.perMinute);
+      verifier = verifierFor();
       if (retentionChanged) runRetention();
       emit('status', status());
       return settings;
@@ -407,6 +463,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     async stop() {
       if (retentionTimer) clearInterval(retentionTimer);
       tunnel?.stop();
+      limiter.stop();
       stopped = true;
       await receiver.close();
       localUrl = null;

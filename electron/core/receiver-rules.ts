@@ -5,6 +5,8 @@ import { jsonDepth } from './event-json.ts';
 /**
  * The receiver's decisions as pure functions, in the order ARCHITECTURE.md gives them:
  * token → method → content type → size → JSON.parse → schema. Each returns what to answer.
+ * Two optional checks sit between them (receiver.ts): flood control right after the method
+ * (rate-limit.ts, 429) and the signature on the raw body right before JSON.parse (signature.ts, 401).
  */
 
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { SingleFileEvent } from '../../shared/events.ts';
 import type { Logger } from './log.ts';
+import type { Admission } from './rate-limit.ts';
 import {
   contentTypeProblem,
   declaredLengthTooLarge,
@@ -9,6 +10,7 @@ import {
   parseEventBody,
   routeRequest,
 } from './receiver-rules.ts';
+import type { SignatureVerifier } from './signature.ts';
 
 export interface IngestInput {
   event: SingleFileEvent;
@@ -25,6 +27,10 @@ export interface ReceiverOptions {
   onProbe?: (nonce: string) => void;
   /** Told the status of every answer sent, for the stats (rejected deliveries, failures). */
   onAnswer?: (status: number) => void;
+  /** Flood control: asked once per delivery to the webhook, before anything else is done with it. */
+  admit?: () => Admission;
+  /** The signature check of the moment (settings change at run time); null = not checked. */
+  signature?: () => SignatureVerifier | null;
   log: Logger;
   maxBodyBytes?: number;
   /** A client that has not finished its headers by then is cut off (slowloris). */
@@ -53,10 +59,12 @@ const lingering = new WeakMap<Socket, () => void>();
 export function createReceiver(options: ReceiverOptions): Receiver {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const { log } = options;
-  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Generous by default: only processes on this machine can trickle bytes at the receiver (a
+  // tunnel server forwards whole headers), and each timeout recycles the tunnel's idle sockets.
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
   // Node refuses a headers timeout longer than the request timeout (RangeError); the whole
   // request includes its headers, so a short request timeout shortens the headers timeout too.
-  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout > 0 ? requestTimeout : Infinity);
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 60_000, requestTimeout > 0 ? requestTimeout : Infinity);
   const server: Server = createServer({
     headersTimeout,
     requestTimeout,
@@ -77,7 +85,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     socket.once('close', () => inFlight.delete(socket));
   });
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     res.once('finish', () => options.onAnswer?.(res.statusCode));
@@ -90,7 +98,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       log.error('receiver', `unexpected failure: ${String(error)}`);
       if (!res.headersSent) reply(res, 503, { error: 'temporarily unavailable, retry later' });
     });
-  });
+  };
+  server.on('request', onRequest);
+  // `Expect: 100-continue`: Node would invite the body before anything was checked, so that a
+  // refused upload (404, 413, 429…) is sent in full first; the checks run, then the invitation.
+  server.on('checkContinue', onRequest);
 
   // Malformed HTTP, or a timeout before the request was complete: answer if the socket can still
   // take it, and never let the error reach the process.
@@ -101,8 +113,20 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       closeLingering();
       return;
     }
+    // A connection that never sent a byte has no request to answer. The localtunnel client opens
+    // such connections ahead of requests; a 408 written into one would travel up the tunnel and
+    // be read as the answer to the next webhook, which SingleFile would then never retry.
+    if (socket.bytesRead === 0) {
+      socket.destroy();
+      return;
+    }
     if (socket.writable && !socket.writableEnded) {
-      const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const status =
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : error.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     }
     socket.destroySoon();
@@ -119,14 +143,29 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       case 'method-not-allowed':
         return refuseUnread(req, res, 405, 'method not allowed', { Allow: 'POST' });
     }
+    // Before the body is read and long before the store: a flood costs a header parse each.
+    const admission = options.admit?.() ?? { ok: true };
+    if (!admission.ok) {
+      return refuseUnread(req, res, 429, 'too many deliveries, retry later', {
+        'Retry-After': String(admission.retryAfterSeconds),
+      });
+    }
     const typeProblem = contentTypeProblem(req.headers['content-type']);
     if (typeProblem) return refuseUnread(req, res, 415, typeProblem);
     if (declaredLengthTooLarge(req.headers['content-length'], maxBodyBytes)) {
       return refuseUnread(req, res, 413, tooLarge(maxBodyBytes));
     }
+    if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
     const body = await readBody(req, maxBodyBytes);
     if (body === 'too-large') return refuseUnread(req, res, 413, tooLarge(maxBodyBytes));
     if (body === 'aborted') return;
+    // On the bytes as received, before parsing: what was signed is what is checked.
+    const verify = options.signature?.() ?? null;
+    const signed = verify ? verify(body, req.headers) : null;
+    if (signed && !signed.ok) {
+      log.warn('receiver', `refused a delivery (${signed.status}): ${signed.reason}`);
+      return reply(res, signed.status, { error: signed.reason }, signed.status === 503 ? { 'Retry-After': '60' } : {});
+    }
     const parsed = parseEventBody(body);
     if (!parsed.ok) return reply(res, 400, { error: parsed.reason });
     const deliveryId = req.headers['webhook-id'];
@@ -135,7 +174,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         event: parsed.event,
         rawJson: parsed.rawJson,
         deliveryId:
-          typeof deliveryId === 'string' && deliveryId.length > 0 && deliveryId.length <= 256 ? deliveryId : null,
+          signed?.deliveryId ??
+          (typeof deliveryId === 'string' && deliveryId.length > 0 && deliveryId.length <= 256 ? deliveryId : null),
       });
       reply(res, 200, { status });
     } catch (error) {

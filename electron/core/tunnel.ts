@@ -210,7 +210,13 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     log.info('tunnel', `online at ${opened.url}`);
     if (urlChanged) {
       log.warn('tunnel', `the public URL changed from ${urlChanged.from} to ${urlChanged.to}`);
-      notice('url-changed', 'Your webhook URL changed', `Paste the new one into SingleFile: ${opened.url}`);
+      // The notice names the new address but not the secret path: notices reach logs and NDJSON.
+      notice(
+        'url-changed',
+        'Your webhook URL changed',
+        `It now starts with ${opened.url}. Copy the new webhook URL from the app (or run ` +
+          "'singlefile-monitor url') and paste it into SingleFile's endpoint settings.",
+      );
     }
     if (offlineNoticeSent) {
       offlineNoticeSent = false;

@@ -1,0 +1,233 @@
+/**
+ * `serve --tunnel localtunnel` end to end, with real processes: `node bin/singlefile-monitor.js serve`
+ * runs the real localtunnel client against a localtunnel server on 127.0.0.1 (test/helpers), and the
+ * test reads its NDJSON as a script would. Public URLs are `http://<name>.localhost:PORT`; the test
+ * reaches them through server.request(), which connects to 127.0.0.1 with the public Host header.
+ *
+ * The two scenarios run concurrently: the name-taken one waits out the supervisor's own retries of
+ * its name (several seconds of backoff, with the CLI's real timing), the other one meanwhile
+ * restarts its own tunnel server.
+ */
+import { randomInt } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { describe, type ExpectStatic, it } from 'vitest';
+import { runCli, type ServeProcess, startServe } from './helpers/cli.ts';
+import { loadFixtures, tempDir } from './helpers/fixtures.ts';
+import { startTunnelServer, type TunnelServer } from './helpers/tunnel-server.ts';
+
+type Line = Record<string, unknown>;
+type TunnelLine = Line & {
+  type: 'tunnel';
+  state: string;
+  publicUrl: string | null;
+  webhookUrl: string | null;
+  lastError: string | null;
+  urlChanged: { from: string; to: string } | null;
+};
+
+const LOCAL_URL = /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/([A-Za-z0-9_-]{22,})$/;
+
+/** A name localtunnel accepts, unique per run: `sfm-` + a tag + 8 random lowercase letters and digits. */
+function subdomain(tag: string): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let name = `sfm-${tag}`;
+  for (let i = 0; i < 8; i++) name += alphabet[randomInt(alphabet.length)];
+  return name;
+}
+
+function tunnelArgs(server: TunnelServer, name?: string): string[] {
+  return ['--tunnel', 'localtunnel', '--tunnel-host', server.url, ...(name ? ['--subdomain', name] : [])];
+}
+
+function tunnelLines(serve: ServeProcess, from = 0): TunnelLine[] {
+  return serve.lines.slice(from).filter((line): line is TunnelLine => line.type === 'tunnel');
+}
+
+/** Polls until `read` gives something (not undefined), or fails with what was seen so far. */
+async function until<T>(what: string, serve: ServeProcess, read: () => T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}; lines: ${JSON.stringify(serve.lines)}; stderr: ${serve.stderr()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
+function post(server: TunnelServer, webhookUrl: string, body: string) {
+  return server.request(webhookUrl, {
+    method: 'POST',
+    path: pathOf(webhookUrl),
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+}
+
+/** The ready line's public URL: the granted name on the tunnel server's domain and port, with the local URL's token. */
+function expectPublicUrl(expect: ExpectStatic, serve: ServeProcess, server: TunnelServer, name: string): string {
+  const token = LOCAL_URL.exec(serve.ready.localUrl)?.[1];
+  expect(token, serve.ready.localUrl).toBeDefined();
+  expect(serve.ready.publicUrl).toBe(`http://${name}.localhost:${server.port}/webhooks/${token}`);
+  return serve.ready.publicUrl ?? '';
+}
+
+describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
+  it('receives every fixture through the public URL, `url` prints it, and it survives a server restart', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const server = await startTunnelServer({ domain: 'localhost' });
+    onTestFinished(() => server.close());
+    const dir = tempDir();
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const name = subdomain('e2e');
+
+    const serve = await startServe(dir, tunnelArgs(server, name));
+    onTestFinished(async () => {
+      await serve.stop('SIGKILL');
+    });
+    const webhookUrl = expectPublicUrl(expect, serve, server, name);
+    const base = webhookUrl.slice(0, webhookUrl.indexOf('/webhooks/'));
+
+    // The first line after ready tells the tunnel's state: online, at that URL.
+    const [first] = await serve.waitForLines(1);
+    expect(first).toMatchObject({
+      type: 'tunnel',
+      provider: 'localtunnel',
+      state: 'online',
+      publicUrl: base,
+      webhookUrl,
+      lastError: null,
+      urlChanged: null,
+    });
+
+    // Every fixture through the public URL: acknowledged, and one `event` line each.
+    const fixtures = loadFixtures();
+    for (const fixture of fixtures) {
+      const res = await post(server, webhookUrl, fixture.raw);
+      expect(res.status, `${fixture.name}: ${res.body}`).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+    }
+    const events = await until('an event line per fixture', serve, () => {
+      const seen = serve.lines.filter((line) => line.type === 'event');
+      return seen.length >= fixtures.length ? seen : undefined;
+    });
+    expect(events).toHaveLength(fixtures.length);
+    const byType = (a: { event_type: string }, b: { event_type: string }) => a.event_type.localeCompare(b.event_type);
+    expect(events.map((line) => (line.event as { payload: { event_type: string } }).payload).sort(byType)).toEqual(
+      fixtures.map((f) => f.event).sort(byType),
+    );
+
+    // Another process reads the public webhook URL from the same history.
+    const url = await runCli(['url', '--data-dir', dir]);
+    expect(url).toMatchObject({ code: 0, stdout: `${webhookUrl}\n`, stderr: '' });
+
+    // The tunnel server restarts: offline (or reconnecting), then online again, same URL, within 10 s.
+    const mark = serve.lines.length;
+    const restartedAt = Date.now();
+    await server.restart();
+    const down = await until('a tunnel line that is not online', serve, () =>
+      tunnelLines(serve, mark).find((line) => line.state === 'offline' || line.state === 'reconnecting'),
+    );
+    const afterDown = serve.lines.indexOf(down) + 1;
+    const back = await until('a tunnel line back online', serve, () =>
+      tunnelLines(serve, afterDown).find((line) => line.state === 'online'),
+    );
+    expect(Date.now() - restartedAt).toBeLessThan(10_000);
+    expect(down.lastError).toEqual(expect.any(String));
+    expect(back).toMatchObject({ publicUrl: base, webhookUrl, lastError: null, urlChanged: null });
+    expect(serve.lines.some((line) => line.type === 'notice' && line.kind === 'url-changed')).toBe(false);
+
+    // And it works: one more event through the same public URL.
+    const after = await post(
+      server,
+      webhookUrl,
+      JSON.stringify({ event_type: 'order.completed', order_id: 'ord_after_server_restart' }),
+    );
+    expect(after.status, after.body).toBe(200);
+    await until('the event line after the restart', serve, () =>
+      serve.lines.find(
+        (line) =>
+          line.type === 'event' &&
+          (line.event as { payload: { order_id?: string } }).payload.order_id === 'ord_after_server_restart',
+      ),
+    );
+    expect(serve.lines.filter((line) => line.type === 'not-json')).toEqual([]);
+    expect(await serve.stop('SIGTERM')).toBe(0);
+  });
+
+  it('says the URL changed (notice and tunnel line) when serve restarts and its name is taken', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const server = await startTunnelServer({ domain: 'localhost' });
+    onTestFinished(() => server.close());
+    const dir = tempDir();
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const name = subdomain('taken');
+
+    const firstServe = await startServe(dir, tunnelArgs(server, name));
+    onTestFinished(async () => {
+      await firstServe.stop('SIGKILL');
+    });
+    const oldWebhookUrl = expectPublicUrl(expect, firstServe, server, name);
+    const oldBase = oldWebhookUrl.slice(0, oldWebhookUrl.indexOf('/webhooks/'));
+    // The first tunnel line comes right before serve listens for SIGTERM; a SIGTERM sent on the
+    // ready line alone can still meet the default action (killed by the signal, no exit code).
+    const [online] = await firstServe.waitForLines(1);
+    expect(online).toMatchObject({ type: 'tunnel', state: 'online', publicUrl: oldBase });
+    expect(await firstServe.stop('SIGTERM')).toBe(0);
+
+    // Someone else has the name now; serve starts again on the same history, asking for its saved name.
+    server.reserveName(name);
+    const serve = await startServe(dir, tunnelArgs(server));
+    onTestFinished(async () => {
+      await serve.stop('SIGKILL');
+    });
+    expect(serve.ready.localUrl.endsWith(oldWebhookUrl.slice(oldWebhookUrl.indexOf('/webhooks/')))).toBe(true);
+    expect(serve.ready.publicUrl).not.toBe(oldWebhookUrl);
+
+    // It asks for its own name a few times (with backoff) before it accepts a new URL, then says so loudly.
+    const notice = await until(
+      'a url-changed notice',
+      serve,
+      () => serve.lines.find((line) => line.type === 'notice' && line.kind === 'url-changed'),
+      25_000,
+    );
+    const changed = await until('a tunnel line with urlChanged', serve, () =>
+      tunnelLines(serve).find((line) => line.urlChanged !== null),
+    );
+    const newBase = changed.publicUrl ?? '';
+    expect(changed).toMatchObject({ state: 'online', urlChanged: { from: oldBase, to: newBase } });
+    expect(newBase).not.toBe(oldBase);
+    expect(newBase).toMatch(new RegExp(`^http://[a-z0-9]+\\.localhost:${server.port}$`));
+    const newWebhookUrl = `${newBase}${oldWebhookUrl.slice(oldWebhookUrl.indexOf('/webhooks/'))}`;
+    expect(changed.webhookUrl).toBe(newWebhookUrl);
+    expect(notice).toMatchObject({ title: 'Your webhook URL changed', at: expect.any(String) });
+    expect(notice.body).toContain(newBase);
+    expect(tunnelLines(serve).some((line) => line.state === 'offline' && line.lastError?.includes('still holds'))).toBe(
+      true,
+    );
+
+    // The new URL is the one everywhere: `url` in another process, and it receives.
+    const url = await runCli(['url', '--data-dir', dir]);
+    expect(url).toMatchObject({ code: 0, stdout: `${newWebhookUrl}\n`, stderr: '' });
+    const res = await post(
+      server,
+      newWebhookUrl,
+      JSON.stringify({ event_type: 'order.completed', order_id: 'ord_after_url_change' }),
+    );
+    expect(res.status, res.body).toBe(200);
+    expect(serve.lines.filter((line) => line.type === 'not-json')).toEqual([]);
+    expect(await serve.stop('SIGTERM')).toBe(0);
+  });
+});
