@@ -2,9 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { EventQuery, Status } from '../shared/api.ts';
 import { CATEGORIES, type Category, describeEventType, keyFields, type StoredEvent } from '../shared/events.ts';
+import { createDashboard, type Dashboard } from './core/dashboard.ts';
 import { defaultDataDir } from './core/data-dir.ts';
 import { searchJson, writeExport } from './core/export-format.ts';
 import { createLogger } from './core/log.ts';
@@ -35,6 +37,9 @@ export interface CliIo {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** The dashboard's files, as `npm run build:renderer` writes them (vite.config.ts). */
+export const DASHBOARD_DIR = fileURLToPath(new URL('../out/dashboard/', import.meta.url));
 
 const dataDirOption = { 'data-dir': { type: 'string' } } as const;
 const filterOptions = {
@@ -104,7 +109,8 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     json: { type: 'boolean' },
   });
   const port = values.port === undefined ? 0 : parsePort(values.port, '--port');
-  if (values['dashboard-port'] !== undefined) parsePort(values['dashboard-port'], '--dashboard-port');
+  const dashboardPort =
+    values['dashboard-port'] === undefined ? 0 : parsePort(values['dashboard-port'], '--dashboard-port');
   if (values['dashboard-port'] !== undefined && values['no-dashboard']) {
     throw new UsageError('--dashboard-port and --no-dashboard cannot be used together');
   }
@@ -118,12 +124,28 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     await monitor.stop();
     throw error.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use; choose another with --port`) : error;
   });
+  // Its own listener on 127.0.0.1, never the receiver's port: the tunnel cannot reach it.
+  let dashboard: Dashboard | null = null;
+  if (!values['no-dashboard']) {
+    const started = createDashboard({ api: monitor, staticDir: DASHBOARD_DIR, log });
+    await started.listen(dashboardPort).catch(async (error: NodeJS.ErrnoException) => {
+      await monitor.stop();
+      throw error.code === 'EADDRINUSE'
+        ? new Error(`port ${dashboardPort} is already in use; choose another with --dashboard-port`)
+        : error;
+    });
+    dashboard = started;
+  }
 
+  // Listening for SIGINT/SIGTERM before the ready line: whoever reads that line may stop us at once,
+  // and a signal without a handler would kill the process instead of stopping it cleanly.
+  const stopRequested = waitForStop(io.stopSignal);
   if (json) {
-    out({ type: 'ready', localUrl, publicUrl, dashboardUrl: null });
+    out({ type: 'ready', localUrl, publicUrl, dashboardUrl: dashboard?.url ?? null });
   } else {
     io.stdout.write(`SingleFile Monitor is receiving events.\n  Local webhook URL: ${localUrl}\n`);
     if (publicUrl) io.stdout.write(`  Webhook URL for SingleFile: ${publicUrl}\n`);
+    if (dashboard) io.stdout.write(`  Dashboard (keep this link to yourself): ${dashboard.url}\n`);
     io.stdout.write('Press Ctrl+C to stop.\n');
   }
 
@@ -147,7 +169,9 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     else io.stdout.write(`${formatEventLine(event)}\n`);
   });
 
-  await waitForStop(io.stopSignal);
+  await stopRequested;
+  // The window first, so that no API call reaches a history that is closing.
+  await dashboard?.close();
   await monitor.stop();
   if (!json) io.stdout.write('Stopped.\n');
   return 0;

@@ -1,0 +1,108 @@
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { App } from '../../renderer/App.tsx';
+import { createFakeMonitor } from './fake-monitor.ts';
+
+function openSettings() {
+  window.location.hash = '#/settings';
+  const fake = createFakeMonitor();
+  render(<App transport={fake.transport} />);
+  return fake;
+}
+
+describe('Settings view', () => {
+  it("groups the per-type notification switches by SingleFile's categories, with the defaults on", async () => {
+    openSettings();
+    const orders = await screen.findByRole('group', { name: 'Orders' });
+    expect(orders.textContent).toContain('Order Completed');
+    expect((screen.getByRole('switch', { name: 'Order Completed' }) as HTMLInputElement).checked).toBe(true);
+    expect((screen.getByRole('switch', { name: 'New Document' }) as HTMLInputElement).checked).toBe(true);
+    expect((screen.getByRole('switch', { name: 'Order Submitted' }) as HTMLInputElement).checked).toBe(false);
+    for (const category of ['Entities', 'Documents', 'Jurisdictions', 'Tasks', 'Orders']) {
+      expect(screen.getByRole('group', { name: category })).toBeTruthy();
+    }
+  });
+
+  it('saves a switch at once and confirms it', async () => {
+    const fake = openSettings();
+    fireEvent.click(await screen.findByRole('switch', { name: 'Order Submitted' }));
+    expect(await screen.findByText('Order Submitted: notifications on.')).toBeTruthy();
+    expect(fake.callsTo('updateSettings')).toEqual([{ notifications: { types: { 'order.submitted': true } } }]);
+    expect(fake.settings().notifications.types['order.submitted']).toBe(true);
+    expect((screen.getByRole('switch', { name: 'Order Submitted' }) as HTMLInputElement).checked).toBe(true);
+    // A second change keeps the first (the whole map goes with each change).
+    fireEvent.click(screen.getByRole('switch', { name: 'Order Completed' }));
+    await waitFor(() =>
+      expect(fake.settings().notifications.types).toEqual({ 'order.submitted': true, 'order.completed': false }),
+    );
+  });
+
+  it('digests, quiet hours and pause', async () => {
+    const fake = openSettings();
+    fireEvent.click(await screen.findByRole('switch', { name: 'Group bursts into one notification' }));
+    await waitFor(() => expect(fake.settings().notifications.digest).toBe(false));
+    fireEvent.click(screen.getByRole('switch', { name: 'Quiet hours' }));
+    await waitFor(() => expect(fake.settings().notifications.quietHours.enabled).toBe(true));
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: '21:30' } });
+    await waitFor(() => expect(fake.settings().notifications.quietHours.start).toBe('21:30'));
+    fireEvent.click(screen.getAllByRole('button', { name: 'Order Completed' })[0] as HTMLElement);
+    await waitFor(() => expect(fake.settings().notifications.quietHours.allowTypes).toEqual(['order.completed']));
+    fireEvent.click(screen.getByRole('button', { name: 'Pause 1 hour' }));
+    expect(await screen.findByRole('button', { name: 'Resume now' })).toBeTruthy();
+    expect(fake.settings().notifications.pausedUntil).toBeGreaterThan(Date.now());
+    fireEvent.click(screen.getByRole('button', { name: 'Resume now' }));
+    await waitFor(() => expect(fake.settings().notifications.pausedUntil).toBeNull());
+  });
+
+  it("refuses a subdomain SingleFile's tunnel cannot have, saying why, and saves a good one", async () => {
+    const fake = openSettings();
+    const field = await screen.findByRole('textbox', { name: 'Subdomain' });
+    fireEvent.change(field, { target: { value: 'No Spaces!' } });
+    fireEvent.blur(field);
+    expect((await screen.findByRole('alert')).textContent).toMatch(/lowercase letters, digits or dashes/);
+    expect(fake.callsTo('updateSettings')).toEqual([]);
+    fireEvent.change(field, { target: { value: 'my-monitor' } });
+    fireEvent.keyDown(field, { key: 'Enter' });
+    await waitFor(() => expect(fake.settings().tunnel.subdomain).toBe('my-monitor'));
+  });
+
+  it('"New URL" warns that SingleFile must be updated before it changes anything', async () => {
+    const fake = openSettings();
+    fireEvent.click(await screen.findByRole('button', { name: 'New URL…' }));
+    const warning = screen.getByRole('alertdialog');
+    expect(warning.textContent).toMatch(/SingleFile must be updated/);
+    expect(fake.callsTo('regenerateWebhookUrl')).toEqual([]);
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'New URL…' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Get a new URL' }));
+    expect(await screen.findByText(/Paste it into SingleFile now: https:\/\/sfm-newnewnewnew/)).toBeTruthy();
+    expect(fake.callsTo('regenerateWebhookUrl')).toEqual([{}]);
+  });
+
+  it('retention and start at login', async () => {
+    const fake = openSettings();
+    const days = await screen.findByRole('spinbutton', { name: 'Keep events for' });
+    fireEvent.change(days, { target: { value: '30' } });
+    fireEvent.blur(days);
+    await waitFor(() => expect(fake.settings().retention.maxAgeDays).toBe(30));
+    fireEvent.click(screen.getByRole('switch', { name: 'Delete old events' }));
+    await waitFor(() => expect(fake.settings().retention.maxAgeDays).toBeNull());
+    fireEvent.click(screen.getByRole('switch', { name: 'Start at login' }));
+    await waitFor(() => expect(fake.settings().startAtLogin).toBe(true));
+  });
+
+  it('says so when a change is refused, and shows the saved value again', async () => {
+    const fake = openSettings();
+    const toggle = (await screen.findByRole('switch', { name: 'Start at login' })) as HTMLInputElement;
+    fake.api.updateSettings = async () => {
+      throw new Error('the disk is full');
+    };
+    act(() => {
+      fireEvent.click(toggle);
+    });
+    expect(await screen.findByText('the disk is full')).toBeTruthy();
+    expect(screen.getByText('Not saved')).toBeTruthy();
+    expect(toggle.checked).toBe(false);
+  });
+});
