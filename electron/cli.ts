@@ -116,7 +116,11 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   }
   const tunnel = tunnelChoice(values);
   const json = values.json === true;
-  const out = (line: object) => io.stdout.write(`${JSON.stringify(line)}\n`);
+  // U+2028/U+2029 are valid in JSON, but readline (and many NDJSON readers) end a line there.
+  const out = (line: object) =>
+    io.stdout.write(
+      `${JSON.stringify(line).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)}\n`,
+    );
   const log = createLogger((line) => io.stderr.write(`${line}\n`), json ? 'warn' : 'info');
 
   const monitor = createMonitor({ dataDir: dataDir(values['data-dir']), port, log, ...(tunnel ? { tunnel } : {}) });

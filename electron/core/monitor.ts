@@ -355,6 +355,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     }
   }
 
+  /** The unread count changed: every window and the tray badge follow. */
+  function withStatusPush<T extends { updated: number }>(result: T): T {
+    if (result.updated > 0) emit('status', status());
+    return result;
+  }
+
   // Each method validates its request with the contract, so a transport can hand over anything.
   const handlers: {
     [M in MonitorMethod]: (request: ApiParsedRequest<M>) => ApiResponse<M> | Promise<ApiResponse<M>>;
@@ -362,8 +368,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     getStatus: () => status(),
     listEvents: (query) => store.search(query),
     getEvent: ({ id }) => store.get(id),
-    markRead: ({ ids, read }) => ({ updated: store.markRead(ids, read) }),
-    markAllRead: () => ({ updated: store.markAllRead() }),
+    markRead: ({ ids, read }) => withStatusPush({ updated: store.markRead(ids, read) }),
+    markAllRead: () => withStatusPush({ updated: store.markAllRead() }),
     getSettings: () => settings,
     getStats: ({ days, tzOffsetMinutes }) => stats(days, tzOffsetMinutes),
     exportEvents: ({ format, query }) => {

@@ -347,12 +347,10 @@ describe('hostile payloads through the command line', () => {
     expect(serve.lines.filter((l) => l.type === 'not-json')).toEqual([]);
   });
 
-  // FOUND, not fixed here (electron/cli.ts is not this issue's file): JSON.stringify leaves U+2028
-  // and U+2029 as they are (valid JSON), but Node's readline — how most Node scripts, and this
-  // repository's own helpers, read NDJSON — ends a line at them, so an event whose payload holds
-  // one arrives as two lines that are not JSON. The fix is to escape both in serve's NDJSON output;
-  // this test then passes, and `it.fails` must become `it`.
-  it.fails('keeps an event with U+2028 or U+2029 in its payload on one NDJSON line for readline', async () => {
+  // JSON.stringify leaves U+2028 and U+2029 as they are (valid JSON), but Node's readline — how
+  // most Node scripts, and this repository's own helpers, read NDJSON — ends a line at them, so
+  // serve escapes both in its NDJSON output.
+  it('keeps an event with U+2028 or U+2029 in its payload on one NDJSON line for readline', async () => {
     const before = serve.lines.length;
     const body = JSON.stringify({ event_type: 'task.created', task_id: 'tsk_ls', name: 'line\u2028sep\u2029para' });
     expect((await post(serve.ready.localUrl, body)).status).toBe(200);
