@@ -35,3 +35,86 @@ export function toEscapedLikePattern(text: string): string | null {
   const escaped = text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return toLikePattern(escaped);
 }
+
+/** A search as the store runs it: the request's filters, parsed, with times in epoch ms. */
+export interface SearchFilters {
+  text?: string | undefined;
+  types?: readonly string[] | undefined;
+  categories?: readonly string[] | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  unreadOnly?: boolean | undefined;
+  /** Strictly older than this (received_at, id): where the previous page ended. */
+  before?: readonly [receivedAt: number, id: number] | null | undefined;
+  /** Rows to fetch. */
+  limit: number;
+}
+
+export interface SearchSql {
+  sql: string;
+  params: Array<string | number>;
+}
+
+/**
+ * The SQL of one page of a search, newest first. The SQL text depends only on which filters are
+ * present and how many types and categories there are, so the store can cache its statements.
+ *
+ * With full-text words the index is the outer loop, walked from its highest rowid down, and the
+ * walk stops as soon as the page is full: a word that matches 100,000 events costs a page, not a
+ * sort of 100,000 rows. That order is the history's order because the store gives ids in the
+ * order of received_at (an event never gets an earlier time than one stored before it).
+ */
+export function searchSql(filters: SearchFilters): SearchSql {
+  const where: string[] = [];
+  const params: Array<string | number> = [];
+  const text = filters.text?.trim();
+  const match = text ? toFtsQuery(text) : null;
+  if (text && !match) {
+    // Nothing a full-text token can be made of (emoji, punctuation): a substring of the JSON
+    // as sent, also in its \u-escaped spelling, or of the type.
+    const patterns = [toLikePattern(text), toEscapedLikePattern(text)].filter((p) => p !== null);
+    const clauses = [...patterns.map(() => "e.payload LIKE ? ESCAPE '\\'"), "e.event_type LIKE ? ESCAPE '\\'"];
+    where.push(`(${clauses.join(' OR ')})`);
+    params.push(...patterns, toLikePattern(text));
+  }
+  if (filters.types?.length) {
+    where.push(`e.event_type IN (${placeholders(filters.types.length)})`);
+    params.push(...filters.types);
+  }
+  if (filters.categories?.length) {
+    where.push(`e.category IN (${placeholders(filters.categories.length)})`);
+    params.push(...filters.categories);
+  }
+  if (filters.since !== undefined) {
+    where.push('e.received_at >= ?');
+    params.push(filters.since);
+  }
+  if (filters.until !== undefined) {
+    where.push('e.received_at < ?');
+    params.push(filters.until);
+  }
+  if (filters.unreadOnly) where.push('e.read = 0');
+  if (filters.before) {
+    where.push('(e.received_at, e.id) < (?, ?)');
+    params.push(filters.before[0], filters.before[1]);
+  }
+  if (match) {
+    // CROSS JOIN keeps the index as the outer loop; the rowid bound lets FTS5 start at the cursor.
+    const bound = filters.before ? ' AND events_fts.rowid < ?' : '';
+    return {
+      sql: `SELECT e.* FROM events_fts CROSS JOIN events AS e ON e.id = events_fts.rowid
+        WHERE events_fts MATCH ?${bound}${where.map((w) => ` AND ${w}`).join('')}
+        ORDER BY events_fts.rowid DESC LIMIT ?`,
+      params: [match, ...(filters.before ? [filters.before[1]] : []), ...params, filters.limit],
+    };
+  }
+  return {
+    sql: `SELECT e.* FROM events AS e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY e.received_at DESC, e.id DESC LIMIT ?`,
+    params: [...params, filters.limit],
+  };
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}

@@ -1,6 +1,7 @@
+import { channel } from 'node:diagnostics_channel';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { type EventPage, type EventQuery, EventQuerySchema } from '../../shared/api.ts';
 import {
   type Category,
@@ -11,7 +12,7 @@ import {
 } from '../../shared/events.ts';
 import { dedupeKey, searchableValues } from './event-json.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { toEscapedLikePattern, toFtsQuery, toLikePattern } from './search-query.ts';
+import { searchSql } from './search-query.ts';
 
 /** The store cannot take the write: the receiver answers 503 so that SingleFile retries. */
 export class StoreUnavailableError extends Error {
@@ -22,6 +23,19 @@ export class StoreUnavailableError extends Error {
 export class InvalidQueryError extends Error {
   override name = 'InvalidQueryError';
 }
+
+/**
+ * Each group commit is published here (when someone listens: the bench does), so that batching
+ * under load can be observed without a hook in the store's API.
+ */
+export const STORE_COMMIT_CHANNEL = 'singlefile-monitor:store:commit';
+export interface StoreCommit {
+  /** Appends in the transaction, stored or failed. */
+  events: number;
+  /** From BEGIN to the end of COMMIT (fsync included). */
+  ms: number;
+}
+const commitChannel = channel(STORE_COMMIT_CHANNEL);
 
 export interface AppendInput {
   event: SingleFileEvent;
@@ -88,6 +102,23 @@ interface EventRow {
   payload: string;
 }
 
+interface PreparedRow {
+  key: Buffer;
+  type: string;
+  category: Category;
+  occurredAt: number | null;
+  payload: string;
+  /** The text full-text search indexes. */
+  body: string;
+}
+
+/** An event of the batch failed in SQL: the batch is replayed with a savepoint per event. */
+class ItemFailed extends Error {
+  constructor(cause: unknown) {
+    super('an event of the batch failed', { cause });
+  }
+}
+
 interface PendingAppend {
   input: AppendInput;
   resolve(result: AppendResult): void;
@@ -96,6 +127,8 @@ interface PendingAppend {
 
 const DAY_MS = 86_400_000;
 const RETENTION_BATCH = 5_000;
+/** Search statements kept prepared; the SQL varies only with the filters present. */
+const STATEMENT_CACHE = 64;
 
 export function openStore(file: string, options: StoreOptions = {}): Store {
   const now = options.now ?? Date.now;
@@ -118,82 +151,154 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     index: db.prepare('INSERT INTO events_fts (rowid, event_type, body) VALUES (?, ?, ?)'),
     get: db.prepare('SELECT * FROM events WHERE id = ?'),
     latest: db.prepare('SELECT max(received_at) AS at FROM events'),
-    counts: db.prepare(
-      'SELECT category, count(*) AS n, sum(read = 0) AS unread, max(received_at) AS last FROM events GROUP BY category',
-    ),
+    counts: db.prepare('SELECT category, total, unread FROM event_counts WHERE total > 0'),
     perDay: db.prepare(
       `SELECT (received_at + CAST(? AS INTEGER)) / 86400000 AS day, category, count(*) AS n
        FROM events WHERE received_at >= ? GROUP BY day, category ORDER BY day`,
     ),
-    duplicates: db.prepare('SELECT coalesce(sum(deliveries - 1), 0) AS n FROM events'),
+    duplicates: db.prepare('SELECT coalesce(sum(duplicates), 0) AS n FROM event_counts'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.prepare(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
-    oldestKept: db.prepare('SELECT received_at, id FROM events ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET ?'),
-    expiredIds: db.prepare(
-      'SELECT id FROM events WHERE received_at < ? OR (received_at = ? AND id <= ?) ORDER BY received_at, id LIMIT ?',
-    ),
+    // The n-th oldest: with the oldest first, the offset is the (usually small) excess.
+    nthOldest: db.prepare('SELECT received_at, id FROM events ORDER BY received_at, id LIMIT 1 OFFSET ?'),
+    expiredIds: db.prepare('SELECT id FROM events WHERE (received_at, id) <= (?, ?) ORDER BY received_at, id LIMIT ?'),
     deleteEvent: db.prepare('DELETE FROM events WHERE id = ?'),
     deleteIndexed: db.prepare('DELETE FROM events_fts WHERE rowid = ?'),
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    savepoint: db.prepare('SAVEPOINT item'),
+    release: db.prepare('RELEASE item'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO item'),
   } satisfies Record<string, StatementSync>;
+  const searchStatements = new Map<string, StatementSync>();
 
-  // Received times only move forward, so "newest first" by time and by arrival agree even when
-  // the wall clock is set back.
-  let lastReceivedAt = Number((sql.latest.get() as { at: number | null }).at ?? 0);
+  // Received times only move forward, so "newest first" by time and by id agree even when the
+  // wall clock is set back (search relies on it). Re-read inside each write transaction, so that
+  // another process writing to the same history (the CLI and the tray app) is taken into account.
+  let lastReceivedAt = 0;
   let pending: PendingAppend[] = [];
   let flushScheduled = false;
   let closed = false;
 
-  function insertOne({ event, rawJson, deliveryId }: AppendInput): AppendResult {
-    const payloadText = rawJson ?? JSON.stringify(event);
+  /** Everything about an event that is computed in JS, outside the transaction (and may throw). */
+  function prepareRow({ event, rawJson, deliveryId }: AppendInput): PreparedRow {
+    return {
+      key: dedupeKey(event, deliveryId),
+      type: event.event_type,
+      category: describeEventType(event.event_type).category,
+      occurredAt: occurredAtMs(event),
+      payload: rawJson ?? JSON.stringify(event),
+      body: searchableValues(event).join('\n'),
+    };
+  }
+
+  function insertOne(prepared: PreparedRow): AppendResult {
     const receivedAt = Math.max(now(), lastReceivedAt);
-    const { category } = describeEventType(event.event_type);
     const row = sql.upsert.get(
-      dedupeKey(event, deliveryId),
-      event.event_type,
-      category,
+      prepared.key,
+      prepared.type,
+      prepared.category,
       receivedAt,
-      occurredAtMs(event),
+      prepared.occurredAt,
       receivedAt,
-      payloadText,
+      prepared.payload,
     ) as unknown as EventRow;
     if (row.deliveries === 1) {
       lastReceivedAt = receivedAt;
-      sql.index.run(row.id, event.event_type, searchableValues(event).join('\n'));
+      sql.index.run(row.id, prepared.type, prepared.body);
       return { status: 'ok', event: toStoredEvent(row) };
     }
     return { status: 'duplicate', event: toStoredEvent(row) };
   }
 
+  /** Runs `work` in its own write transaction. */
+  function inTransaction<T>(work: () => T): T {
+    sql.begin.run();
+    try {
+      const result = work();
+      sql.commit.run();
+      return result;
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /**
+   * One transaction for the batch. With `isolate`, each event gets its own savepoint, so that a
+   * failing one is undone alone; without, a failing event aborts the attempt (`ItemFailed`).
+   * Savepoints are not free: FTS5 writes its pending terms out at each one, which made a savepoint
+   * per event cost a third of the insert (measured in bench/), so they are only used to replay a
+   * batch in which an event failed.
+   */
+  function writeBatch(prepared: ReadonlyArray<PreparedRow | Error>, isolate: boolean): Array<AppendResult | Error> {
+    const outcomes: Array<AppendResult | Error> = [];
+    sql.begin.run();
+    try {
+      lastReceivedAt = Math.max(lastReceivedAt, Number((sql.latest.get() as { at: number | null }).at ?? 0));
+      for (const item of prepared) {
+        if (item instanceof Error) outcomes.push(item);
+        else if (!isolate) {
+          try {
+            outcomes.push(insertOne(item));
+          } catch (error) {
+            throw new ItemFailed(error);
+          }
+        } else {
+          sql.savepoint.run();
+          try {
+            outcomes.push(insertOne(item));
+            sql.release.run();
+          } catch (error) {
+            sql.rollbackToSavepoint.run();
+            sql.release.run();
+            outcomes.push(unavailable(error));
+          }
+        }
+      }
+      sql.commit.run();
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+    return outcomes;
+  }
+
   // Group commit: every append that arrives before the next turn of the event loop shares one
-  // transaction and one fsync. Each event has its own savepoint, so a bad one fails alone, and
-  // no promise resolves before COMMIT has returned.
+  // transaction and one fsync. A bad event fails alone (the batch is replayed with a savepoint
+  // per event), and no promise resolves before COMMIT has returned.
   function flush(): void {
     flushScheduled = false;
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
-    const outcomes: Array<AppendResult | Error> = [];
-    try {
-      db.exec('BEGIN IMMEDIATE');
-      for (const item of batch) {
-        db.exec('SAVEPOINT item');
-        try {
-          outcomes.push(insertOne(item.input));
-          db.exec('RELEASE item');
-        } catch (error) {
-          db.exec('ROLLBACK TO item');
-          db.exec('RELEASE item');
-          outcomes.push(unavailable(error));
-        }
+    const prepared = batch.map((item) => {
+      try {
+        return prepareRow(item.input);
+      } catch (error) {
+        return unavailable(error);
       }
-      db.exec('COMMIT');
+    });
+    const lastBefore = lastReceivedAt;
+    const began = performance.now();
+    let outcomes: Array<AppendResult | Error>;
+    try {
+      try {
+        outcomes = writeBatch(prepared, false);
+      } catch (error) {
+        if (!(error instanceof ItemFailed)) throw error;
+        lastReceivedAt = lastBefore;
+        outcomes = writeBatch(prepared, true);
+      }
     } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      lastReceivedAt = Number((sql.latest.get() as { at: number | null }).at ?? 0);
+      lastReceivedAt = lastBefore;
       for (const item of batch) item.reject(unavailable(error));
       return;
+    }
+    if (commitChannel.hasSubscribers) {
+      commitChannel.publish({ events: batch.length, ms: performance.now() - began } satisfies StoreCommit);
     }
     batch.forEach((item, i) => {
       const outcome = outcomes[i] as AppendResult | Error;
@@ -204,51 +309,23 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
 
   function search(query: EventQuery): EventPage {
     const q = EventQuerySchema.parse(query);
-    const where: string[] = [];
-    const params: SQLInputValue[] = [];
-    const text = q.text?.trim();
-    if (text) {
-      const match = toFtsQuery(text);
-      if (match) {
-        where.push('id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)');
-        params.push(match);
-      } else {
-        // Nothing a full-text token can be made of (emoji, punctuation): a substring of the JSON
-        // as sent, also in its \u-escaped spelling, or of the type.
-        const patterns = [toLikePattern(text), toEscapedLikePattern(text)].filter((p) => p !== null);
-        const clauses = [...patterns.map(() => "payload LIKE ? ESCAPE '\\'"), "event_type LIKE ? ESCAPE '\\'"];
-        where.push(`(${clauses.join(' OR ')})`);
-        params.push(...patterns, toLikePattern(text));
-      }
+    const { sql: text, params } = searchSql({
+      text: q.text,
+      types: q.types,
+      categories: q.categories,
+      since: q.since === undefined ? undefined : Date.parse(q.since),
+      until: q.until === undefined ? undefined : Date.parse(q.until),
+      unreadOnly: q.unreadOnly,
+      before: q.cursor ? decodeCursor(q.cursor) : null,
+      limit: q.limit + 1,
+    });
+    let statement = searchStatements.get(text);
+    if (!statement) {
+      if (searchStatements.size >= STATEMENT_CACHE) searchStatements.clear();
+      statement = db.prepare(text);
+      searchStatements.set(text, statement);
     }
-    if (q.types?.length) {
-      where.push(`event_type IN (${placeholders(q.types.length)})`);
-      params.push(...q.types);
-    }
-    if (q.categories?.length) {
-      where.push(`category IN (${placeholders(q.categories.length)})`);
-      params.push(...q.categories);
-    }
-    if (q.since) {
-      where.push('received_at >= ?');
-      params.push(Date.parse(q.since));
-    }
-    if (q.until) {
-      where.push('received_at < ?');
-      params.push(Date.parse(q.until));
-    }
-    if (q.unreadOnly) where.push('read = 0');
-    if (q.cursor) {
-      const [at, id] = decodeCursor(q.cursor);
-      where.push('(received_at < ? OR (received_at = ? AND id < ?))');
-      params.push(at, at, id);
-    }
-    const rows = db
-      .prepare(
-        `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY received_at DESC, id DESC LIMIT ?`,
-      )
-      .all(...params, q.limit + 1) as unknown as EventRow[];
+    const rows = statement.all(...params) as unknown as EventRow[];
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     return {
@@ -257,12 +334,18 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     };
   }
 
+  function total(): number {
+    return (sql.counts.all() as Array<{ total: number }>).reduce((sum, r) => sum + r.total, 0);
+  }
+
   function applyRetention({ maxAgeDays, maxEvents }: RetentionPolicy): number {
     // Everything at or before this (time, id) goes: the older of the two limits wins.
     let cutoff: [number, number] | null = null;
     if (maxAgeDays !== null) cutoff = [now() - maxAgeDays * DAY_MS, 0];
     if (maxEvents !== null) {
-      const row = sql.oldestKept.get(maxEvents) as { received_at: number; id: number } | undefined;
+      // The kept count comes from the counters, so a history within its limit costs nothing here.
+      const excess = total() - maxEvents;
+      const row = excess > 0 ? (sql.nthOldest.get(excess - 1) as { received_at: number; id: number }) : undefined;
       if (row && (!cutoff || row.received_at > cutoff[0] || (row.received_at === cutoff[0] && row.id > cutoff[1]))) {
         cutoff = [row.received_at, row.id];
       }
@@ -271,19 +354,14 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     let deleted = 0;
     // Small transactions, so that the receiver's commits are never held up for long.
     for (;;) {
-      const ids = sql.expiredIds.all(cutoff[0], cutoff[0], cutoff[1], RETENTION_BATCH) as Array<{ id: number }>;
+      const ids = sql.expiredIds.all(cutoff[0], cutoff[1], RETENTION_BATCH) as Array<{ id: number }>;
       if (ids.length === 0) return deleted;
-      db.exec('BEGIN IMMEDIATE');
-      try {
+      inTransaction(() => {
         for (const { id } of ids) {
           sql.deleteIndexed.run(id);
           sql.deleteEvent.run(id);
         }
-        db.exec('COMMIT');
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      }
+      });
       deleted += ids.length;
     }
   }
@@ -315,14 +393,13 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
       return Number(db.prepare('UPDATE events SET read = 1 WHERE read = 0').run().changes);
     },
     counts() {
-      const rows = sql.counts.all() as Array<{ category: string; n: number; unread: number; last: number }>;
-      const byCategory = Object.fromEntries(rows.map((r) => [r.category, r.n]));
-      const last = rows.reduce((max, r) => Math.max(max, r.last), 0);
+      const rows = sql.counts.all() as Array<{ category: string; total: number; unread: number }>;
+      const last = Number((sql.latest.get() as { at: number | null }).at ?? 0);
       return {
-        total: rows.reduce((sum, r) => sum + r.n, 0),
+        total: rows.reduce((sum, r) => sum + r.total, 0),
         unread: rows.reduce((sum, r) => sum + r.unread, 0),
         lastReceivedAt: last > 0 ? new Date(last).toISOString() : null,
-        byCategory,
+        byCategory: Object.fromEntries(rows.map((r) => [r.category, r.total])),
       };
     },
     dailyStats(sinceMs, tzOffsetMinutes) {
