@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { type EventPage, type EventQuery, EventQuerySchema } from '../../shared/api.ts';
@@ -132,7 +132,10 @@ const STATEMENT_CACHE = 64;
 
 export function openStore(file: string, options: StoreOptions = {}): Store {
   const now = options.now ?? Date.now;
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+    assertWritable(file);
+  }
   const db = new DatabaseSync(file);
   try {
     configure(db);
@@ -506,4 +509,22 @@ function decodeCursor(cursor: string): [number, number] {
   const match = /^(\d{1,15}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) throw new InvalidQueryError('invalid cursor');
   return [Number(match[1]), Number(match[2])];
+}
+
+/**
+ * Refuses a history it could not write before SQLite opens it: opening a read-only file makes
+ * SQLite create its -shm read-only too, and that stale file would keep every later start
+ * read-only even after the person made the history writable again.
+ */
+function assertWritable(file: string): void {
+  for (const path of [dirname(file), file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(path)) continue;
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+    } catch {
+      throw new Error(
+        `The history ${path} is read-only; SingleFile Monitor must be able to write to it (check its permissions).`,
+      );
+    }
+  }
 }

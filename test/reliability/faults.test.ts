@@ -297,13 +297,11 @@ describe('a read-only history at start', () => {
     },
   );
 
-  // FOUND, not fixed here (electron/core/store.ts is not this issue's file): opening a history
-  // whose file is read-only makes SQLite create history.sqlite-shm (and -wal) with the same
-  // read-only mode, and a read-only -shm makes every later start read-only too, even once the
-  // person has made history.sqlite itself writable again. Only a user without root can be refused
-  // by a mode, so this runs only there. It passes once openStore checks write access before
-  // SQLite opens the file (see the report of issue 7); `it.fails` must then become `it`.
-  it.skipIf(readOnlyMethod !== 'chmod').fails(
+  // Opening a history whose file is read-only made SQLite create history.sqlite-shm (and -wal)
+  // with the same read-only mode, and a read-only -shm made every later start read-only too, even
+  // once the person had made history.sqlite writable again; openStore now checks write access
+  // first. Only a user without root can be refused by a mode, so this runs only there.
+  it.skipIf(readOnlyMethod !== 'chmod')(
     'starts again once history.sqlite alone is writable again (a stale read-only -shm must not stop it)',
     async () => {
       const dataDir = newDir();
