@@ -34,17 +34,8 @@ export async function startMonitor(
   return { monitor, localUrl, base: new URL(localUrl).origin };
 }
 
-/** mulberry32: a small seeded generator, so that a failing random schedule can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator (the bench's mulberry32), so that a failing random schedule can be replayed. */
+export { prng as seededRandom } from '../../bench/synthetic.ts';
 
 export interface HistoryAudit {
   integrity: string;
