@@ -80,16 +80,21 @@ function expectPublicUrl(expect: ExpectStatic, serve: ServeProcess, server: Tunn
   return serve.ready.publicUrl ?? '';
 }
 
+/** A loopback tunnel server, an empty data dir and a fresh name, all removed after the test. */
+async function tunnelSetup(onTestFinished: (fn: () => Promise<void> | void) => void, label: string) {
+  const server = await startTunnelServer({ domain: 'localhost' });
+  onTestFinished(() => server.close());
+  const dir = tempDir();
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return { server, dir, name: subdomain(label) };
+}
+
 describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
   it('receives every fixture through the public URL, `url` prints it, and it survives a server restart', async ({
     expect,
     onTestFinished,
   }) => {
-    const server = await startTunnelServer({ domain: 'localhost' });
-    onTestFinished(() => server.close());
-    const dir = tempDir();
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const name = subdomain('e2e');
+    const { server, dir, name } = await tunnelSetup(onTestFinished, 'e2e');
 
     const serve = await startServe(dir, tunnelArgs(server, name));
     onTestFinished(async () => {
@@ -169,11 +174,7 @@ describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
     expect,
     onTestFinished,
   }) => {
-    const server = await startTunnelServer({ domain: 'localhost' });
-    onTestFinished(() => server.close());
-    const dir = tempDir();
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const name = subdomain('taken');
+    const { server, dir, name } = await tunnelSetup(onTestFinished, 'taken');
 
     const firstServe = await startServe(dir, tunnelArgs(server, name));
     onTestFinished(async () => {
@@ -181,8 +182,7 @@ describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
     });
     const oldWebhookUrl = expectPublicUrl(expect, firstServe, server, name);
     const oldBase = oldWebhookUrl.slice(0, oldWebhookUrl.indexOf('/webhooks/'));
-    // The first tunnel line comes right before serve listens for SIGTERM; a SIGTERM sent on the
-    // ready line alone can still meet the default action (killed by the signal, no exit code).
+    // Online first, so that the stop below is a stop of a serve that had its tunnel.
     const [online] = await firstServe.waitForLines(1);
     expect(online).toMatchObject({ type: 'tunnel', state: 'online', publicUrl: oldBase });
     expect(await firstServe.stop('SIGTERM')).toBe(0);
