@@ -3,9 +3,11 @@ import type { Status } from '../../shared/api.ts';
 import { CATEGORIES, EVENT_CATALOG } from '../../shared/events.ts';
 import { type Settings, type SettingsPatch, SettingsPatchSchema } from '../../shared/settings.ts';
 import { Icon } from '../components/Icons.tsx';
+import { NumberSetting, type SaveSettings, TextSetting } from '../components/SettingFields.tsx';
 import { Switch } from '../components/Switch.tsx';
 import { useToast } from '../components/Toaster.tsx';
 import { useApi } from '../hooks/transport.tsx';
+import { SecuritySection } from './SecuritySettings.tsx';
 
 /** Every change is saved at once and confirmed; a refused one says why and puts the old value back. */
 export function SettingsView({ status }: { status: Status | null }) {
@@ -44,6 +46,7 @@ export function SettingsView({ status }: { status: Status | null }) {
       <QuietHoursSection settings={settings} save={save} />
       <TunnelSection settings={settings} status={status} save={save} />
       <RetentionSection settings={settings} save={save} />
+      <SecuritySection settings={settings} save={save} />
       <section className="card" aria-labelledby="general-title">
         <h2 id="general-title">General</h2>
         <Switch
@@ -57,13 +60,11 @@ export function SettingsView({ status }: { status: Status | null }) {
   );
 }
 
-type Save = (patch: SettingsPatch, confirmation: string) => Promise<boolean>;
-
 function notifies(settings: Settings, type: string): boolean {
   return settings.notifications.types[type] ?? settings.notifications.defaultOn.includes(type);
 }
 
-function NotificationSection({ settings, save }: { settings: Settings; save: Save }) {
+function NotificationSection({ settings, save }: { settings: Settings; save: SaveSettings }) {
   const { notifications } = settings;
   const paused = notifications.pausedUntil !== null && notifications.pausedUntil > Date.now();
   const pauseUntil = (until: number, words: string) =>
@@ -156,7 +157,7 @@ function NotificationSection({ settings, save }: { settings: Settings; save: Sav
   );
 }
 
-function QuietHoursSection({ settings, save }: { settings: Settings; save: Save }) {
+function QuietHoursSection({ settings, save }: { settings: Settings; save: SaveSettings }) {
   const quiet = settings.notifications.quietHours;
   const id = useId();
   const patch = (change: Partial<typeof quiet>, words: string) =>
@@ -220,67 +221,9 @@ function QuietHoursSection({ settings, save }: { settings: Settings; save: Save 
   );
 }
 
-/** A text setting saved when the field is left or Enter is pressed, if it changed. */
-function TextSetting({
-  label,
-  value,
-  placeholder,
-  help,
-  validate,
-  onSave,
-}: {
-  label: string;
-  value: string;
-  placeholder?: string;
-  help?: string;
-  /** Why a value cannot be saved, in plain words; null when it can. */
-  validate?: (value: string) => string | null;
-  onSave(value: string): Promise<boolean>;
-}) {
-  const id = useId();
-  const [draft, setDraft] = useState(value);
-  const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => setDraft(value), [value]);
-  const commit = async () => {
-    const next = draft.trim();
-    const why = next === value ? null : (validate?.(next) ?? null);
-    setProblem(why);
-    if (next === value || why) return;
-    if (!(await onSave(next))) setDraft(value);
-  };
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="text"
-        value={draft}
-        placeholder={placeholder}
-        spellCheck={false}
-        aria-invalid={problem ? true : undefined}
-        aria-describedby={problem ? `${id}-problem` : help ? `${id}-help` : undefined}
-        onChange={(e) => setDraft(e.target.value)}
-        onBlur={commit}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') void commit();
-        }}
-      />
-      {problem ? (
-        <p className="small error-text" id={`${id}-problem`} role="alert">
-          {problem}
-        </p>
-      ) : help ? (
-        <p className="small muted" id={`${id}-help`}>
-          {help}
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
 const SUBDOMAIN = /^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$/;
 
-function TunnelSection({ settings, status, save }: { settings: Settings; status: Status | null; save: Save }) {
+function TunnelSection({ settings, status, save }: { settings: Settings; status: Status | null; save: SaveSettings }) {
   const api = useApi();
   const toast = useToast();
   const [confirming, setConfirming] = useState(false);
@@ -389,48 +332,7 @@ function TunnelSection({ settings, status, save }: { settings: Settings; status:
   );
 }
 
-function NumberSetting({
-  label,
-  value,
-  unit,
-  min,
-  onSave,
-}: {
-  label: string;
-  value: number;
-  unit: string;
-  min: number;
-  onSave(value: number): Promise<boolean>;
-}) {
-  const id = useId();
-  const [draft, setDraft] = useState(String(value));
-  useEffect(() => setDraft(String(value)), [value]);
-  const commit = async () => {
-    const next = Number(draft);
-    if (next === value) return;
-    if (!Number.isInteger(next) || next < min || !(await onSave(next))) setDraft(String(value));
-  };
-  return (
-    <div className="inline-fields">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="number"
-        min={min}
-        step={1}
-        value={draft}
-        onChange={(e) => setDraft(e.target.value)}
-        onBlur={commit}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') void commit();
-        }}
-      />
-      <span className="muted">{unit}</span>
-    </div>
-  );
-}
-
-function RetentionSection({ settings, save }: { settings: Settings; save: Save }) {
+function RetentionSection({ settings, save }: { settings: Settings; save: SaveSettings }) {
   const { maxAgeDays, maxEvents } = settings.retention;
   return (
     <section className="card" aria-labelledby="retention-title">

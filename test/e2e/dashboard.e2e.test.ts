@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Page } from 'playwright-core';
@@ -233,6 +234,40 @@ describe('the dashboard in Chromium', () => {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  it('turns on signature checks in Settings: unsigned deliveries get 401, signed ones and the test event 200', async () => {
+    const secret = 'e2e-signing-secret';
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Check signatures').selectOption('hmac-sha256');
+    await page.getByLabel('Signing secret').fill(secret);
+    await page.getByRole('button', { name: 'Save and turn on' }).click();
+    await page.getByText('Signatures are checked: HMAC-SHA256 of the body in one header.').waitFor();
+    await page.getByText('A secret is saved. It is never shown again.').waitFor();
+    await browser.screenshot('settings-security');
+    const order = { event_type: 'order.completed', order_id: 'e2e-signed-order' };
+    expect((await postJson(serve.ready.localUrl, order)).status).toBe(401);
+    const body = JSON.stringify(order);
+    const signed = await fetch(serve.ready.localUrl, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Webhook-Signature': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    expect(signed.status).toBe(200);
+    // The monitor signs its own test event with the saved secret.
+    await page.getByRole('link', { name: 'Status' }).click();
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await page.getByText(/It worked/).waitFor();
+    // Off again for the tests that follow; the secret stays saved.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Check signatures').selectOption('off');
+    await page.getByText('Signatures are not checked.').waitFor();
+    const saved = (await api('getSettings')) as { security: { signature: Record<string, unknown> } };
+    expect(saved.security.signature).toEqual({ mode: 'off', header: 'x-webhook-signature', hasSecret: true });
+    expect(JSON.stringify(saved)).not.toContain(secret);
+  });
+
   it('refuses, from a real browser: a rebound host name, a foreign page even with the token, no or a wrong token', async () => {
     const port = new URL(origin).port;
     // DNS rebinding: evil.test resolves to 127.0.0.1 in this browser.
@@ -314,7 +349,8 @@ describe('the dashboard in Chromium', () => {
 
   it('says so when serve stops, and that the old link expired once a new serve runs', async () => {
     await page.goto(`${origin}/#/history`);
-    await expect.poll(() => rows().count()).toBe(14);
+    // The fixtures and a test event, the two hostile events, the signed order and a second test event.
+    await expect.poll(() => rows().count()).toBe(16);
     expect(await serve.stop()).toBe(0);
     await page.getByRole('alert').filter({ hasText: 'Reconnecting' }).waitFor();
     await browser.screenshot('connection-lost');
@@ -324,7 +360,7 @@ describe('the dashboard in Chromium', () => {
     // The new link works, with the history as it was.
     await page.goto(restarted.ready.dashboardUrl ?? '');
     await page.getByRole('link', { name: /^History/ }).click();
-    await expect.poll(() => rows().count()).toBe(14);
+    await expect.poll(() => rows().count()).toBe(16);
     expect(await page.getByRole('alert').count()).toBe(0);
   });
 });

@@ -144,7 +144,12 @@ export function createFakeMonitor(initial: { events?: StoredEvent[]; status?: Pa
     },
     getSettings: () => settings,
     updateSettings: (patch) => {
-      settings = applySettingsPatch(settings, patch);
+      const next = applySettingsPatch(settings, patch);
+      // As the monitor does: verification is never on without a secret to verify with.
+      if (next.security.signature.mode !== 'off' && !next.security.signature.hasSecret) {
+        throw new Error('set the signing secret before turning signature verification on');
+      }
+      settings = next;
       return settings;
     },
     getStats: () => ({

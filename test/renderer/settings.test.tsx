@@ -106,3 +106,69 @@ describe('Settings view', () => {
     expect(toggle.checked).toBe(false);
   });
 });
+
+describe('Settings view: security', () => {
+  it('a scheme chosen without a saved secret waits for it; both are saved together, and the secret is never shown', async () => {
+    const fake = openSettings();
+    const scheme = (await screen.findByLabelText('Check signatures')) as HTMLSelectElement;
+    expect(screen.queryByLabelText('Signing secret')).toBeNull();
+    fireEvent.change(scheme, { target: { value: 'standard-webhooks' } });
+    expect(await screen.findByText('Signatures are checked once the secret is saved.')).toBeTruthy();
+    expect(fake.callsTo('updateSettings')).toEqual([]);
+    const secret = screen.getByLabelText('Signing secret') as HTMLInputElement;
+    expect(secret.type).toBe('password');
+    fireEvent.change(secret, { target: { value: '  whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw  ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save and turn on' }));
+    await waitFor(() => expect(fake.settings().security.signature).toMatchObject({ mode: 'standard-webhooks' }));
+    expect(fake.callsTo('updateSettings')).toEqual([
+      { security: { signature: { mode: 'standard-webhooks', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } } },
+    ]);
+    expect(fake.settings().security.signature.hasSecret).toBe(true);
+    expect(secret.value).toBe('');
+    expect(screen.getByText('A secret is saved. It is never shown again.')).toBeTruthy();
+    expect(document.body.textContent).not.toContain('whsec_MfKQ');
+  });
+
+  it('a plain HMAC header: its name is checked before it is saved', async () => {
+    const fake = openSettings();
+    fireEvent.change(await screen.findByLabelText('Check signatures'), { target: { value: 'hmac-sha256' } });
+    const header = screen.getByRole('textbox', { name: 'Signature header' });
+    fireEvent.change(header, { target: { value: 'x signature' } });
+    fireEvent.blur(header);
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Letters, digits and dashes/);
+    expect(fake.callsTo('updateSettings')).toEqual([]);
+    fireEvent.change(header, { target: { value: 'X-SingleFile-Signature' } });
+    fireEvent.keyDown(header, { key: 'Enter' });
+    await waitFor(() => expect(fake.settings().security.signature.header).toBe('X-SingleFile-Signature'));
+    expect(fake.settings().security.signature.mode).toBe('off');
+  });
+
+  it('turning verification off keeps the secret, which can then be removed', async () => {
+    window.location.hash = '#/settings';
+    const fake = createFakeMonitor();
+    await fake.api.updateSettings({ security: { signature: { mode: 'hmac-sha256', secret: 'shh' } } });
+    render(<App transport={fake.transport} />);
+    expect(await screen.findByText('A secret is saved. It is never shown again.')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Check signatures'), { target: { value: 'off' } });
+    await waitFor(() => expect(fake.settings().security.signature.mode).toBe('off'));
+    expect(fake.settings().security.signature.hasSecret).toBe(true);
+    fireEvent.click(await screen.findByRole('button', { name: 'Remove the secret' }));
+    await waitFor(() => expect(fake.settings().security.signature.hasSecret).toBe(false));
+    expect(await screen.findByText('Signing secret removed.')).toBeTruthy();
+    expect(screen.queryByLabelText('Signing secret')).toBeNull();
+  });
+
+  it('flood control: off, on at 6,000 a minute, and a chosen rate', async () => {
+    const fake = openSettings();
+    const rate = await screen.findByRole('spinbutton', { name: 'At most' });
+    expect((rate as HTMLInputElement).value).toBe('6000');
+    fireEvent.change(rate, { target: { value: '120' } });
+    fireEvent.blur(rate);
+    await waitFor(() => expect(fake.settings().security.rateLimit.perMinute).toBe(120));
+    fireEvent.click(screen.getByRole('switch', { name: 'Flood control' }));
+    await waitFor(() => expect(fake.settings().security.rateLimit.perMinute).toBeNull());
+    expect(screen.queryByRole('spinbutton', { name: 'At most' })).toBeNull();
+    fireEvent.click(screen.getByRole('switch', { name: 'Flood control' }));
+    await waitFor(() => expect(fake.settings().security.rateLimit.perMinute).toBe(6_000));
+  });
+});
