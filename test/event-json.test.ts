@@ -106,12 +106,14 @@ describe('canonicalJson', () => {
     expect(Object.hasOwn(back, '__proto__')).toBe(true);
   });
 
-  it('writes scalars as JSON does', () => {
+  it('writes scalars as JSON does, and a number JSON cannot hold as itself', () => {
     expect(canonicalJson('a"b')).toBe('"a\\"b"');
     expect(canonicalJson(1.5)).toBe('1.5');
     expect(canonicalJson(true)).toBe('true');
     expect(canonicalJson(null)).toBe('null');
     expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson(Number.POSITIVE_INFINITY)).toBe('Infinity');
+    expect(canonicalJson(Number.NaN)).toBe('NaN');
   });
 });
 
@@ -153,6 +155,9 @@ describe('dedupeKey', () => {
     const b = JSON.parse('{"y":{"a":1,"b":2},"x":1,"event_type":"t"}');
     expect(key(a)).toBe(key(b));
     expect(key(a)).not.toBe(key({ ...a, x: 2 }));
+    // 1e999 parses to Infinity, which JSON.stringify writes as null: still three different events.
+    const overflow = JSON.parse('{"event_type":"t","x":1e999}');
+    expect(new Set([key(overflow), key({ ...overflow, x: null }), key({ ...overflow, x: -Infinity })]).size).toBe(3);
     const keys = new Set(loadFixtures().map(({ event }) => key(event)));
     expect(keys.size).toBe(loadFixtures().length);
   });

@@ -38,8 +38,13 @@ export function searchableValues(value: unknown): string[] {
   return found;
 }
 
-/** JSON with object keys sorted at every level, so equal payloads give equal text. */
+/**
+ * JSON with object keys sorted at every level, so equal payloads give equal text. A number too
+ * big for a double (`1e999` parses to Infinity) is written `Infinity`, not JSON's `null`: the
+ * text is only hashed, and a payload with `null` there is a different event, not a retry.
+ */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.keys(value)
