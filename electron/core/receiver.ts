@@ -10,7 +10,7 @@ import {
   parseEventBody,
   routeRequest,
 } from './receiver-rules.ts';
-import type { SignatureVerifier } from './signature.ts';
+import { MAX_DELIVERY_ID_LENGTH, type SignatureVerifier } from './signature.ts';
 
 export interface IngestInput {
   event: SingleFileEvent;
@@ -168,15 +168,12 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     }
     const parsed = parseEventBody(body);
     if (!parsed.ok) return reply(res, 400, { error: parsed.reason });
-    const deliveryId = req.headers['webhook-id'];
+    // With verification on, only an id the signature covers is the delivery id: an unsigned
+    // webhook-id header (the HMAC scheme signs the body alone) would let a captured delivery be
+    // replayed under a new id and stored again. Without one, dedupe falls back to the body.
+    const deliveryId = signed ? signed.deliveryId : headerDeliveryId(req.headers['webhook-id']);
     try {
-      const status = await options.ingest({
-        event: parsed.event,
-        rawJson: parsed.rawJson,
-        deliveryId:
-          signed?.deliveryId ??
-          (typeof deliveryId === 'string' && deliveryId.length > 0 && deliveryId.length <= 256 ? deliveryId : null),
-      });
+      const status = await options.ingest({ event: parsed.event, rawJson: parsed.rawJson, deliveryId });
       reply(res, 200, { status });
     } catch (error) {
       log.warn('receiver', `could not store a ${parsed.event.event_type} event, answered 503: ${String(error)}`);
@@ -299,6 +296,11 @@ function reply(res: ServerResponse, status: number, body: object, headers: Recor
     ...headers,
   });
   res.end(text);
+}
+
+/** The `webhook-id` header as a delivery id when it is sane (one, non-empty, not overlong). */
+function headerDeliveryId(value: string | string[] | undefined): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_DELIVERY_ID_LENGTH ? value : null;
 }
 
 function tooLarge(limit: number): string {

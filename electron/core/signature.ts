@@ -12,7 +12,9 @@ import type { SignatureMode } from '../../shared/settings.ts';
  *   `webhook-id` makes a replay a duplicate of the original.
  * - A plain HMAC-SHA256 of the body in a header of the user's choosing (hex or base64, optionally
  *   `sha256=`-prefixed, as GitHub and Shopify send it). It signs no time, so it cannot refuse a
- *   replay; the content-based dedupe stores a replayed event once.
+ *   replay; the content-based dedupe stores a replayed event once. The `webhook-id` header is not
+ *   signed in this scheme, so it is not taken as the delivery id here (a replay under a new one
+ *   would otherwise be stored again): the body's own id fields or its hash are, and those are signed.
  */
 
 export interface SignatureConfig {
@@ -23,7 +25,8 @@ export interface SignatureConfig {
 }
 
 /**
- * Go on (with the delivery id the signature vouches for, if any), or answer: 401 for a request
+ * Go on (with the delivery id the signature vouches for; null when it vouches for none, and then
+ * no header is trusted as one), or answer: 401 for a request
  * that is not signed as it should be, 503 when verification is on but cannot run (no usable
  * secret), so that the sender retries while the person fixes the settings instead of losing events.
  */

@@ -254,6 +254,26 @@ describe('signature verification through the receiver and the store', () => {
     expect(await stored()).toBe(1);
   });
 
+  it('takes a replayed HMAC-signed body as a duplicate whatever webhook-id header comes with it', async () => {
+    // The HMAC scheme signs the body only: an attacker who captured one delivery can resend it
+    // with any unsigned header, and a fresh webhook-id must not make it a new event.
+    const { localUrl, monitor } = await verifying('hmac-sha256');
+    const signature = { 'X-Signature-256': `sha256=${hmacHex(BODY)}` };
+    const answers = [];
+    for (const id of ['msg_original', 'msg_replay_1', 'msg_replay_2', undefined]) {
+      const res = await post(localUrl, BODY, { ...signature, 'webhook-id': id });
+      answers.push([res.status, JSON.parse(res.body).status]);
+    }
+    expect(answers).toEqual([
+      [200, 'ok'],
+      [200, 'duplicate'],
+      [200, 'duplicate'],
+      [200, 'duplicate'],
+    ]);
+    const { events } = await monitor.listEvents({});
+    expect(events.map((e) => [e.payload, e.deliveries])).toEqual([[JSON.parse(BODY), 4]]);
+  });
+
   it('keeps verifying after a restart, and turning it off lets unsigned deliveries in again', async () => {
     const first = await verifying();
     await first.monitor.stop();
