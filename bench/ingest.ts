@@ -7,8 +7,9 @@
  * All three get the same requests: the eleven fixtures in turn, each made unique by a counter in
  * its id field (so every request is a new event for (a), never a cheap duplicate).
  *
- * After each run of (a) the server is killed with SIGKILL and its history is counted from
- * another connection: every request answered 200 must be there.
+ * After each run of (a) the server is killed with SIGKILL and its history is read from another
+ * connection: the unique id of every request answered 200 must be there. (Counting rows would not
+ * do: events committed but not yet answered when autocannon stops could hide lost ones.)
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -55,16 +56,26 @@ export interface IngestCase {
   serverCpu: number;
   /** The client's (autocannon, in the bench process) CPU time over the run, as a share of one core. */
   clientCpu: number;
-  /** (a) only: events found in the history after SIGKILL versus requests answered 200. */
-  durable?: { answered200: number; stored: number; ok: boolean };
+  /** (a) only: the requests answered 200, the events in the history after SIGKILL, and how many of
+   * the acknowledged ones were not there (must be 0). */
+  durable?: { answered200: number; stored: number; missing: number; ok: boolean };
   /** (a) only: what the store's group commit did during the measured run. */
   commits?: { transactions: number; meanEvents: number; maxEvents: number; meanMs: number; maxMs: number };
 }
 
 const FIXTURE_DIR = new URL('../../shared/fixtures/events/', import.meta.url);
 
+export interface RequestTemplate {
+  type: string;
+  /** The field made unique per request. */
+  idField: string;
+  before: string;
+  prefix: string;
+  after: string;
+}
+
 /** The request mix: each fixture, with the value of its first `*_id` field replaced per request. */
-export function requestTemplates(): Array<{ type: string; before: string; prefix: string; after: string }> {
+export function requestTemplates(): RequestTemplate[] {
   const files = readdirSync(FIXTURE_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort();
@@ -76,7 +87,7 @@ export function requestTemplates(): Array<{ type: string; before: string; prefix
     const prefix = String(event[idField]).replace(/\d+$/, '');
     const text = JSON.stringify({ ...event, [idField]: marker });
     const [before = '', after = ''] = text.split(JSON.stringify(marker));
-    return { type: String(event.event_type), before, prefix, after };
+    return { type: String(event.event_type), idField, before, prefix, after };
   });
 }
 
@@ -89,16 +100,37 @@ interface Measured {
   clientCpu: number;
 }
 
-async function fire(url: string, connections: number, durationS: number, counter: { n: number }): Promise<Measured> {
+/**
+ * One autocannon run. With `acknowledged`, the unique id of each request answered 200 is added to
+ * it: autocannon keeps one request in flight per connection (no pipelining), so the id that the
+ * connection's context holds when an answer arrives is the id of the request answered.
+ */
+async function fire(
+  url: string,
+  connections: number,
+  durationS: number,
+  counter: { n: number },
+  acknowledged?: Set<string>,
+): Promise<Measured> {
   const { pathname } = new URL(url);
+  type Context = { id?: string };
   const requests = requestTemplates().map(({ before, prefix, after }) => ({
     method: 'POST',
     path: pathname,
     headers: { 'content-type': 'application/json' },
-    setupRequest(request: Request) {
-      request.body = `${before}"${prefix}${(10_000_000 + counter.n++).toString()}"${after}`;
+    setupRequest(request: Request, context: Context) {
+      const id = `${prefix}${(10_000_000 + counter.n++).toString()}`;
+      context.id = id;
+      request.body = `${before}"${id}"${after}`;
       return request;
     },
+    ...(acknowledged
+      ? {
+          onResponse(status: number, _body: string, context: Context) {
+            if (status === 200 && context.id !== undefined) acknowledged.add(context.id);
+          },
+        }
+      : {}),
   }));
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
@@ -120,9 +152,11 @@ async function runCase(server: ServerName, connections: number, options: IngestO
   try {
     child = await startServer(SERVERS[server].module, dataDir ? [dataDir] : [], options.serverExecArgv ?? []);
     const counter = { n: 0 };
-    const warm = options.warmupS > 0 ? await fire(child.info.url, connections, options.warmupS, counter) : null;
+    const acknowledged = dataDir ? new Set<string>() : undefined;
+    const warm =
+      options.warmupS > 0 ? await fire(child.info.url, connections, options.warmupS, counter, acknowledged) : null;
     const before = await child.usage();
-    const run = await fire(child.info.url, connections, options.durationS, counter);
+    const run = await fire(child.info.url, connections, options.durationS, counter, acknowledged);
     const after = await child.usage();
     const responses = run.latencies.length;
     const ok = run.statuses.get(200) ?? 0;
@@ -152,8 +186,12 @@ async function runCase(server: ServerName, connections: number, options: IngestO
       if (options.serverExecArgv?.length) await child.stop();
       else await child.kill();
       const answered200 = ok + (warm?.statuses.get(200) ?? 0);
-      const stored = countStored(join(dataDir, HISTORY_FILE));
-      result.durable = { answered200, stored, ok: stored >= answered200 };
+      const storedIds = storedUniqueIds(join(dataDir, HISTORY_FILE));
+      let missing = 0;
+      for (const id of acknowledged ?? []) if (!storedIds.has(id)) missing++;
+      // Every 200 must have had its id recorded, or the check above would miss some.
+      const complete = acknowledged?.size === answered200;
+      result.durable = { answered200, stored: storedIds.size, missing, ok: complete && missing === 0 };
     }
     return result;
   } finally {
@@ -170,11 +208,19 @@ interface CommitCounters {
   maxMs: number;
 }
 
-/** Events in a history, read by a connection of our own after the server was killed. */
-function countStored(file: string): number {
+/** The unique ids of the events in a history, read by a connection of our own after the kill. */
+function storedUniqueIds(file: string): Set<string> {
+  const idFieldByType = new Map(requestTemplates().map((t) => [t.type, t.idField]));
+  const ids = new Set<string>();
   const db = new DatabaseSync(file);
   try {
-    return Number((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n);
+    for (const row of db.prepare('SELECT event_type, payload FROM events').iterate()) {
+      const { event_type, payload } = row as { event_type: string; payload: string };
+      const field = idFieldByType.get(event_type);
+      const value = field ? (JSON.parse(payload) as Record<string, unknown>)[field] : undefined;
+      if (typeof value === 'string') ids.add(value);
+    }
+    return ids;
   } finally {
     db.close();
   }
@@ -195,7 +241,7 @@ export async function runIngestBench(options: IngestOptions & { rounds: number }
           `ingest round ${round}/${options.rounds}: ${SERVERS[server].label} at ${connections} connections: ` +
             `${Math.round(result.reqPerSec)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
             (result.durable
-              ? `, ${result.durable.stored}/${result.durable.answered200} acknowledged events stored`
+              ? `, ${result.durable.answered200 - result.durable.missing}/${result.durable.answered200} acknowledged events stored`
               : '') +
             (result.commits ? `, ${result.commits.meanEvents.toFixed(1)} events per commit` : ''),
         );
