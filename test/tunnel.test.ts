@@ -115,25 +115,27 @@ describe('tunnel through a real localtunnel client', () => {
 
   it('comes back with the same URL after the tunnel server restarts', async () => {
     const server = await tunnelServer();
-    const { monitor, started } = await startMonitorWithTunnel(server);
+    const { monitor, started, statuses } = await startMonitorWithTunnel(server);
     const before = (await monitor.getStatus({})).tunnel.publicUrl;
+    const mark = statuses.length;
 
+    // Issue 3: back within 10 s of the restart, with the same URL. The deadline starts before the
+    // restart; the pushed statuses show the drop however short it is.
+    const deadline = Date.now() + 10_000;
     await server.restart();
-    const restartedAt = Date.now();
-    await until(
-      'offline',
-      () => monitor.getStatus({}),
-      (s) => s.tunnel.state !== 'online',
+    const down = await until(
+      'a status that is not online',
+      () => statuses.slice(mark).findIndex((s) => s.state !== 'online'),
+      (i) => i >= 0,
+      deadline - Date.now(),
     );
     const back = await until(
-      'back online',
-      () => monitor.getStatus({}),
-      (s) => s.tunnel.state === 'online',
-      10_000,
+      'back online with the same URL',
+      () => statuses.slice(mark + down + 1).find((s) => s.state === 'online' && s.publicUrl === before),
+      (s) => s !== undefined,
+      deadline - Date.now(),
     );
-    expect(Date.now() - restartedAt).toBeLessThan(10_000);
-    expect(back.tunnel.publicUrl).toBe(before);
-    expect(back.tunnel.urlChanged).toBeNull();
+    expect(back?.urlChanged).toBeNull();
 
     const webhookUrl = started.publicUrl ?? '';
     const res = await server.request(webhookUrl, {
