@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../electron/core/migrations.ts';
 import { InvalidQueryError, openStore, type Store, StoreUnavailableError } from '../electron/core/store.ts';
@@ -843,6 +844,67 @@ describe('store: restart, settings and schema', () => {
     await store.close();
     const reopened = open();
     expect(reopened.counts().total).toBe(1);
+  });
+
+  it('lets several processes open a new history at the same moment: each migrates it or finds it done', async () => {
+    // Real concurrent openers: worker threads, each with its own SQLite connection. For each of a
+    // few fresh files, a barrier releases them together once all are ready, so that their first
+    // statements race (one round alone loses the race only some of the time).
+    const openers = 4;
+    const files = Array.from({ length: 5 }, (_, round) => join(dir, `fresh-${round}.sqlite`));
+    const barrier = new Int32Array(new SharedArrayBuffer(4));
+    const source = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      (async () => {
+        const { openStore } = await import(workerData.storeUrl);
+        const barrier = new Int32Array(workerData.barrier);
+        const outcomes = [];
+        for (const [round, file] of workerData.files.entries()) {
+          Atomics.add(barrier, 0, 1);
+          Atomics.notify(barrier, 0);
+          const all = workerData.openers * (round + 1);
+          for (let seen; (seen = Atomics.load(barrier, 0)) < all; ) Atomics.wait(barrier, 0, seen);
+          try {
+            const store = openStore(file);
+            await store.append({ event: { event_type: 'task.created', opener: workerData.n } });
+            await store.close();
+            outcomes.push('opened');
+          } catch (error) {
+            outcomes.push(String(error?.stack ?? error));
+          }
+        }
+        parentPort.postMessage(outcomes);
+      })();`;
+    const storeUrl = new URL('../electron/core/store.ts', import.meta.url).href;
+    const outcomes = await Promise.all(
+      Array.from(
+        { length: openers },
+        (_, n) =>
+          new Promise<string[]>((resolve, reject) => {
+            const worker = new Worker(source, {
+              eval: true,
+              workerData: { storeUrl, files, barrier: barrier.buffer, openers, n },
+            });
+            worker.once('message', (message: string[]) => {
+              resolve(message);
+              void worker.terminate();
+            });
+            worker.once('error', reject);
+          }),
+      ),
+    );
+    expect(outcomes.flat()).toEqual(Array(openers * files.length).fill('opened'));
+    for (const path of files) {
+      const db = rawDb(path);
+      try {
+        expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(
+          MIGRATIONS.length,
+        );
+        expect((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(openers);
+      } finally {
+        db.close();
+      }
+    }
   });
 
   it('refuses, with a clear message, a history written by a newer schema', async () => {

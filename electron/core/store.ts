@@ -439,13 +439,42 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
   };
 }
 
+/** How long a statement waits for another connection's lock before it fails. */
+const BUSY_TIMEOUT_MS = 5_000;
+
 function configure(db: DatabaseSync): void {
-  db.exec('PRAGMA busy_timeout = 5000');
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   assertFts5(db);
-  db.exec('PRAGMA journal_mode = WAL');
+  enableWal(db);
   // FULL: each commit is fsynced before the receiver says 200; NORMAL could lose the last ones.
   db.exec('PRAGMA synchronous = FULL');
   migrate(db);
+}
+
+/**
+ * WAL mode is kept in the file, so only the first opening of a new history switches to it. Two
+ * processes doing that at once contend for the same locks, and SQLite then fails one of them with
+ * "database is locked" at once rather than wait (its busy timeout is skipped where waiting could
+ * deadlock): that one lets go, waits a little and tries again.
+ */
+function enableWal(db: DatabaseSync): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error;
+      // Still opening, nothing else to serve yet: a plain blocking pause.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+/** SQLITE_BUSY, plain or extended: another connection holds the lock this one needs. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && (code & 0xff) === 5;
 }
 
 function assertFts5(db: DatabaseSync): void {
@@ -459,24 +488,34 @@ function assertFts5(db: DatabaseSync): void {
   }
 }
 
+/**
+ * Brings the schema up to date. The version is read again inside the write transaction: two
+ * processes opening a new history at once (the tray app and the CLI, or `serve &` then `url`)
+ * would otherwise both see version 0, and the second would fail on "table events already
+ * exists". All missing steps go in that one transaction, so a history is never half-migrated.
+ */
 function migrate(db: DatabaseSync): void {
-  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  if (version > MIGRATIONS.length) {
-    throw new Error(
-      `This history was written by a newer SingleFile Monitor (schema ${version}); this version knows ${MIGRATIONS.length}.`,
-    );
-  }
-  for (let next = version; next < MIGRATIONS.length; next++) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(MIGRATIONS[next] as string);
-      db.exec(`PRAGMA user_version = ${next + 1}`);
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
+  // Without the lock, so that the common case (up to date) never waits for a writer.
+  if (schemaVersion(db) === MIGRATIONS.length) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const version = schemaVersion(db);
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `This history was written by a newer SingleFile Monitor (schema ${version}); this version knows ${MIGRATIONS.length}.`,
+      );
     }
+    for (const step of MIGRATIONS.slice(version)) db.exec(step);
+    db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
   }
+}
+
+function schemaVersion(db: DatabaseSync): number {
+  return (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
