@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, dedupeKey, jsonDepth, searchableValues } from '../electron/core/event-json.ts';
+import type { SingleFileEvent } from '../shared/events.ts';
 import { loadFixtures } from './helpers/fixtures.ts';
 
 const LEVELS = 100_000;
@@ -118,8 +119,7 @@ describe('canonicalJson', () => {
 });
 
 describe('dedupeKey', () => {
-  const key = (payload: Record<string, unknown>, deliveryId?: string | null) =>
-    dedupeKey(payload, deliveryId).toString('hex');
+  const key = (payload: SingleFileEvent, deliveryId?: string | null) => dedupeKey(payload, deliveryId).toString('hex');
 
   it('is 16 bytes', () => {
     const k = dedupeKey({ event_type: 'x' });
@@ -131,7 +131,7 @@ describe('dedupeKey', () => {
     expect(key({ event_type: 'a', id: '1' }, 'msg_1')).toBe(key({ event_type: 'b', id: '2' }, 'msg_1'));
     expect(key({ event_type: 'a' }, 'msg_1')).not.toBe(key({ event_type: 'a' }, 'msg_2'));
     // An empty or missing delivery id falls back to the payload.
-    expect(key({ event_type: 'a', id: '1' }, '')).toBe(key({ event_type: 'b', id: '1' }, null));
+    expect(key({ event_type: 'a', id: '1', n: 1 }, '')).toBe(key({ event_type: 'a', id: '1', n: 2 }, null));
   });
 
   it('uses an id field, then an event_id field, when there is no delivery id', () => {
@@ -141,6 +141,22 @@ describe('dedupeKey', () => {
     expect(key({ event_type: 'a', id: 'e1', event_id: 'x' })).toBe(key({ event_type: 'a', id: 'e1', event_id: 'y' }));
     // id and event_id with the same value are different sources, not the same delivery.
     expect(key({ event_type: 'a', id: 'e1' })).not.toBe(key({ event_type: 'a', event_id: 'e1' }));
+  });
+
+  it('counts a body id only within its event type: an update of a resource is not a retry of its creation', () => {
+    expect(key({ event_type: 'entity.created', id: 'ent_1' })).not.toBe(
+      key({ event_type: 'entity.updated', id: 'ent_1', name: 'Acme' }),
+    );
+    expect(key({ event_type: 'task.created', event_id: 7 })).not.toBe(
+      key({ event_type: 'task.completed', event_id: 7 }),
+    );
+    // The type is quoted in the key, so a type holding the separator cannot pose as another pair.
+    expect(key({ event_type: 'a', id: 'b:c' })).not.toBe(key({ event_type: 'a:b', id: 'c' }));
+    expect(key({ event_type: 'a"', id: 'b' })).not.toBe(key({ event_type: 'a', id: '"b' }));
+    // The webhook-id header is a true delivery id: it is not namespaced.
+    expect(key({ event_type: 'entity.created', id: 'ent_1' }, 'msg_1')).toBe(
+      key({ event_type: 'entity.updated', id: 'ent_1' }, 'msg_1'),
+    );
   });
 
   it('ignores an id that is empty, not a string or number, or not the payload’s own', () => {

@@ -262,6 +262,16 @@ describe('store: dedupe', () => {
     expect(store.counts().total).toBe(2);
   });
 
+  it('keeps an update whose id field names the same resource as an earlier event of another type', async () => {
+    const store = open();
+    const created = await store.append({ event: ev('entity.created', { id: 'ent_1' }) });
+    const updated = await store.append({ event: ev('entity.updated', { id: 'ent_1', name: 'Acme Ltd' }) });
+    const retried = await store.append({ event: ev('entity.updated', { id: 'ent_1', name: 'Acme Ltd' }) });
+    expect([created.status, updated.status, retried.status]).toEqual(['ok', 'ok', 'duplicate']);
+    expect(typesFound(store, { text: 'ent_1' })).toEqual(['entity.created', 'entity.updated']);
+    expect(store.get(updated.event.id)?.deliveries).toBe(2);
+  });
+
   it('dedupes by canonical JSON: key order and whitespace do not matter, values do', async () => {
     const store = open();
     const rawA = '{"event_type":"entity.updated","a":1,"nested":{"x":1,"y":[1,2]}}';

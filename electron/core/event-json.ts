@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import type { SingleFileEvent } from '../../shared/events.ts';
 
 /**
  * Pure helpers over a parsed JSON payload. `jsonDepth` and `searchableValues` walk iteratively,
@@ -58,19 +59,30 @@ export function canonicalJson(value: unknown): string {
 /**
  * The identity of a delivery, so that a retry is stored once: the sender's delivery id when it
  * gives one (`webhook-id` header, else an `id` or `event_id` field), else a hash of the content.
- * Returned as 16 bytes of sha256: short enough to index a million events cheaply.
+ * A body's `id` may name the resource rather than the delivery (`entity.created` and then
+ * `entity.updated` of `ent_1`), so body ids count only within their event type: an update is
+ * never taken for a retry of the creation. Returned as 16 bytes of sha256: short enough to index
+ * a million events cheaply.
+ *
+ * Keys of body ids stored before event types were part of them are left as they are (rewriting
+ * them would mean re-reading every payload at start): only a retry of a delivery made before the
+ * upgrade, whose 200 was lost, is then stored a second time; nothing is lost.
  */
-export function dedupeKey(payload: Record<string, unknown>, deliveryId?: string | null): Buffer {
+export function dedupeKey(payload: SingleFileEvent, deliveryId?: string | null): Buffer {
+  const bodyId = idField(payload, 'id') ?? idField(payload, 'event_id');
   const source = deliveryId
     ? `webhook-id:${deliveryId}`
-    : (idField(payload, 'id') ?? idField(payload, 'event_id') ?? `sha256:${canonicalJson(payload)}`);
+    : // The type as a JSON string: self-delimiting, so no type and id can pose as another pair.
+      bodyId
+      ? `${bodyId.field}:${JSON.stringify(payload.event_type)}:${bodyId.value}`
+      : `sha256:${canonicalJson(payload)}`;
   // The one-shot hash: about a third cheaper than createHash().update().digest() per event.
   return hash('sha256', source, 'buffer').subarray(0, 16);
 }
 
-function idField(payload: Record<string, unknown>, name: string): string | null {
-  const value = Object.hasOwn(payload, name) ? payload[name] : undefined;
-  if (typeof value === 'string' && value.length > 0) return `${name}:${value}`;
-  if (typeof value === 'number' && Number.isFinite(value)) return `${name}:${value}`;
+function idField(payload: Record<string, unknown>, field: string): { field: string; value: string } | null {
+  const value = Object.hasOwn(payload, field) ? payload[field] : undefined;
+  if (typeof value === 'string' && value.length > 0) return { field, value };
+  if (typeof value === 'number' && Number.isFinite(value)) return { field, value: String(value) };
   return null;
 }
