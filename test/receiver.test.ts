@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../electron/core/log.ts';
+import { createLogger, silentLogger } from '../electron/core/log.ts';
 import { createReceiver, type IngestInput, type Receiver, type ReceiverOptions } from '../electron/core/receiver.ts';
 import { MAX_BODY_BYTES } from '../electron/core/receiver-rules.ts';
 import { openStore, type Store, StoreUnavailableError } from '../electron/core/store.ts';
@@ -633,6 +633,37 @@ describe('receiver with a real store', () => {
     const res = await post(r.url, fixture('order.completed.json'));
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBeDefined();
+  });
+
+  it('logs a forged event type on the 503 path without letting it start a line or steer the terminal', async () => {
+    // What a log file or terminal receives: each call of the logger is one line.
+    const written: string[] = [];
+    const logged = await startReceiver({
+      ingest: async (input) => (await store.append(input)).status,
+      log: createLogger((line) => written.push(line)),
+    });
+    try {
+      await store.close();
+      const forged =
+        'order.completed\n2024-05-01T00:00:00.000Z error receiver: token leaked\r\u001b[2K\u001b]0;owned\u0007' +
+        '\u009b31m\u2028\u202eevil';
+      const res = await post(logged.url, JSON.stringify({ event_type: forged }));
+      expect(res.status).toBe(503);
+      const output = written.map((line) => `${line}\n`).join('');
+      expect(output.split('\n').filter(Boolean)).toHaveLength(written.length);
+      expect(written).toHaveLength(1);
+      expect(written[0]).toMatch(/^\S+ warn receiver: could not store a "order\.completed\\n2024/);
+      // Nothing that ends a line, starts an escape sequence or reorders text is left raw.
+      const raw = [...output.slice(0, -1)].filter((c) => {
+        const code = c.codePointAt(0) ?? 0;
+        return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x2028 && code <= 0x202e);
+      });
+      expect(raw).toEqual([]);
+      // Nothing is dropped, only escaped: the type can still be read in the line.
+      expect(written[0]).toContain('\\u001b]0;owned\\u0007\\u009b31m\\u2028\\u202eevil');
+    } finally {
+      await logged.receiver.close();
+    }
   });
 
   it('answers a burst of 200 concurrent POSTs with 200 and stores every one', async () => {

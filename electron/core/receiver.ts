@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SingleFileEvent } from '../../shared/events.ts';
-import type { Logger } from './log.ts';
+import { type Logger, logValue } from './log.ts';
 import type { Admission } from './rate-limit.ts';
 import {
   contentTypeProblem,
@@ -95,7 +95,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       if (closing && left === 0) socket.destroySoon();
     });
     handle(req, res).catch((error: unknown) => {
-      log.error('receiver', `unexpected failure: ${String(error)}`);
+      log.error('receiver', `unexpected failure: ${logValue(error)}`);
       if (!res.headersSent) reply(res, 503, { error: 'temporarily unavailable, retry later' });
     });
   };
@@ -176,7 +176,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       const status = await options.ingest({ event: parsed.event, rawJson: parsed.rawJson, deliveryId });
       reply(res, 200, { status });
     } catch (error) {
-      log.warn('receiver', `could not store a ${parsed.event.event_type} event, answered 503: ${String(error)}`);
+      // The type is the sender's text (newlines, ESC…); the error may quote it too.
+      log.warn(
+        'receiver',
+        `could not store a ${logValue(parsed.event.event_type)} event, answered 503: ${logValue(error)}`,
+      );
       reply(res, 503, { error: 'could not store the event, retry later' }, { 'Retry-After': '5' });
     }
   }
