@@ -12,9 +12,11 @@ import {
   localMinuteOfDay,
   type NotificationSettings,
   type NotifyDecision,
+  noticeType,
   PAUSED_UNTIL_RESUMED,
   type PolicyClock,
   pauseUntil,
+  RECEIVER_NOTICE_TYPE,
   TEST_EVENT_TYPE,
   TUNNEL_NOTICE_TYPE,
   trimTo,
@@ -295,16 +297,22 @@ describe('the policy over time', () => {
   function setup(overrides: Partial<NotificationSettings> = {}) {
     const clock = manualClock();
     const shown: NotifyDecision[] = [];
+    // When each was delivered, by the clock.
+    const shownAt: number[] = [];
     let settings = settingsWith(overrides);
     const policy = createNotificationPolicy({
       settings: () => settings,
-      deliver: (decision) => shown.push(decision),
+      deliver: (decision) => {
+        shown.push(decision);
+        shownAt.push(clock.now());
+      },
       clock,
       minuteOfDay: () => NOON,
     });
     return {
       clock,
       shown,
+      shownAt,
       policy,
       set: (patch: Partial<NotificationSettings>) => {
         settings = { ...settings, ...patch };
@@ -335,18 +343,113 @@ describe('the policy over time', () => {
       body: '5 documents available · 2 orders completed',
       eventId: null,
     });
-    // Still coming: counted by nobody, no notification.
+    // Still coming: held, no notification while the burst goes on.
     for (let i = 0; i < 4; i++) {
-      expect(policy.onEvent(stored('order.completed'))).toBe('silenced');
+      expect(policy.onEvent(stored('order.completed'))).toBe('held');
       clock.advance(5_000);
     }
     expect(shown).toHaveLength(4);
     expect(policy.state()).toBe('quiet');
-    // 10 s without an event ends the burst; the next one is shown on its own again.
+    // 10 s without an event ends the burst with one digest of what was held since the first;
+    // the next event is shown on its own again.
     clock.advance(5_000);
     expect(policy.state()).toBe('idle');
+    expect(shown[4]).toMatchObject({ kind: 'digest', title: '4 more events', body: '4 more orders completed' });
     expect(policy.onEvent(stored('order.completed', { order_id: 'ord_9' }))).toBe('notify');
-    expect(shown[4]).toMatchObject({ kind: 'event', body: 'Order: ord_9' });
+    expect(shown[5]).toMatchObject({ kind: 'event', body: 'Order: ord_9' });
+  });
+
+  // Each step at a time in ms from the start: an event of a type, or a change of the settings.
+  type Step = [at: number, what: string | Partial<NotificationSettings>];
+  const quick = (count: number, type = 'document.created'): Step[] =>
+    Array.from({ length: count }, (_, i) => [i * 100, type]);
+  const every = (from: number, to: number, stepMs: number, type = 'document.created'): Step[] =>
+    Array.from({ length: Math.floor((to - from) / stepMs) + 1 }, (_, i) => [from + i * stepMs, type]);
+
+  it.each<{ name: string; steps: Step[]; until: number; told: string[] }>([
+    {
+      name: 'a burst that stops at once: three single notifications and one digest, nothing more',
+      steps: [...quick(8), [20_000, 'document.created']],
+      until: 30_000,
+      told: [
+        '0s New Document',
+        '0.1s New Document',
+        '0.2s New Document',
+        '3.3s 5 new events: 5 documents available',
+        '20s New Document',
+      ],
+    },
+    {
+      name: 'events after the digest are told in one closing digest when the burst ends',
+      steps: [...quick(5), [5_000, 'document.created'], [8_000, 'order.completed'], [11_000, 'document.created']],
+      until: 30_000,
+      told: [
+        '0s New Document',
+        '0.1s New Document',
+        '0.2s New Document',
+        '3.3s 2 new events: 2 documents available',
+        '21s 3 more events: 2 more documents available · 1 more order completed',
+      ],
+    },
+    {
+      name: 'one event after the digest is told as itself when the burst ends',
+      steps: [...quick(5), [5_000, 'order.completed']],
+      until: 30_000,
+      told: [
+        '0s New Document',
+        '0.1s New Document',
+        '0.2s New Document',
+        '3.3s 2 new events: 2 documents available',
+        '15s Order Completed',
+      ],
+    },
+    {
+      name: 'a burst that never pauses: what was held is told at least every 60 s, and the rest at its end',
+      steps: [...quick(5), ...every(5_000, 150_000, 5_000)],
+      until: 200_000,
+      told: [
+        '0s New Document',
+        '0.1s New Document',
+        '0.2s New Document',
+        '3.3s 2 new events: 2 documents available',
+        '65s 13 more events: 13 more documents available',
+        '125s 12 more events: 12 more documents available',
+        '160s 5 more events: 5 more documents available',
+      ],
+    },
+    {
+      name: 'a pause that begins while events are held: they are not told',
+      steps: [
+        ...quick(5),
+        [5_000, 'document.created'],
+        [6_000, 'document.created'],
+        [7_000, { pausedUntil: PAUSED_UNTIL_RESUMED }],
+        [30_000, { pausedUntil: null }],
+        [31_000, 'order.completed'],
+      ],
+      until: 40_000,
+      told: [
+        '0s New Document',
+        '0.1s New Document',
+        '0.2s New Document',
+        '3.3s 2 new events: 2 documents available',
+        '31s Order Completed',
+      ],
+    },
+  ])('$name', ({ steps, until, told }) => {
+    const { clock, shown, shownAt, policy, set } = setup();
+    const start = clock.now();
+    for (const [at, what] of steps) {
+      clock.advance(at - (clock.now() - start));
+      if (typeof what === 'string') policy.onEvent(stored(what));
+      else set(what);
+    }
+    clock.advance(until - (clock.now() - start));
+    expect(
+      shown.map(
+        (d, i) => `${((shownAt[i] ?? 0) - start) / 1000}s ${d.kind === 'digest' ? `${d.title}: ${d.body}` : d.title}`,
+      ),
+    ).toEqual(told);
   });
 
   it('events spread out are never digested', () => {
@@ -417,6 +520,24 @@ describe('the policy over time', () => {
     set({ types: { [TUNNEL_NOTICE_TYPE]: false } });
     expect(policy.onNotice(notice)).toBe('off');
     expect(shown.map((d) => d.kind)).toEqual(['url-changed', 'tunnel-online']);
+  });
+
+  it("flood-control notices go by the receiver's own switch, not the tunnel's", () => {
+    const throttled: Notice = { kind: 'receiver-throttled', title: 'Too many deliveries', body: '429', at: 'x' };
+    const offline: Notice = { kind: 'tunnel-offline', title: 'Offline', body: 'retrying', at: 'x' };
+    expect(noticeType(throttled)).toBe(RECEIVER_NOTICE_TYPE);
+    expect(noticeType(offline)).toBe(TUNNEL_NOTICE_TYPE);
+    const { shown, policy, set } = setup();
+    set({ types: { [TUNNEL_NOTICE_TYPE]: false } });
+    expect(policy.onNotice(offline)).toBe('off');
+    expect(policy.onNotice(throttled)).toBe('notify');
+    set({ types: { [RECEIVER_NOTICE_TYPE]: false } });
+    expect(policy.onNotice(throttled)).toBe('off');
+    expect(policy.onNotice(offline)).toBe('notify');
+    set({ types: {}, quietHours: { enabled: true, start: '00:00', end: '23:59', allowTypes: [RECEIVER_NOTICE_TYPE] } });
+    expect(policy.onNotice(throttled)).toBe('notify');
+    expect(policy.onNotice(offline)).toBe('quiet-hours');
+    expect(shown.map((d) => d.kind)).toEqual(['receiver-throttled', 'tunnel-offline', 'receiver-throttled']);
   });
 
   it('notices are not counted into a burst', () => {

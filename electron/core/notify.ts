@@ -22,6 +22,18 @@ export const PAUSED_UNTIL_RESUMED = Number.MAX_SAFE_INTEGER;
 export const TUNNEL_NOTICE_TYPE = 'tunnel';
 
 /**
+ * The key of the receiver's own notices (flood control refusing deliveries); on unless set to
+ * false. Not the tunnel's switch: someone who silences a flapping tunnel must still hear that
+ * SingleFile's deliveries are being refused, and the other way round.
+ */
+export const RECEIVER_NOTICE_TYPE = 'receiver';
+
+/** The switch a notice goes by: the receiver's kinds are named `receiver-…`; the rest are the tunnel's. */
+export function noticeType(notice: Pick<Notice, 'kind'>): string {
+  return notice.kind.startsWith('receiver-') ? RECEIVER_NOTICE_TYPE : TUNNEL_NOTICE_TYPE;
+}
+
+/**
  * The type of "Send a test event" (monitor.ts's TEST_EVENT_TYPE, repeated so that this module
  * stays free of the store). It always notifies unless turned off by name: the person pressed
  * the button to see that notifications work, whatever the hour or the pause.
@@ -41,7 +53,7 @@ export type NotifyDecision = Notice & { eventId: number | null };
 
 export function typeNotifies(settings: NotificationSettings, type: string): boolean {
   if (Object.hasOwn(settings.types, type)) return settings.types[type] === true;
-  if (type === TEST_EVENT_TYPE || type === TUNNEL_NOTICE_TYPE) return true;
+  if (type === TEST_EVENT_TYPE || type === TUNNEL_NOTICE_TYPE || type === RECEIVER_NOTICE_TYPE) return true;
   const byCategory = categoryKey(describeEventType(type).category);
   if (Object.hasOwn(settings.types, byCategory)) return settings.types[byCategory] === true;
   return settings.defaultOn.includes(type);
@@ -180,17 +192,28 @@ export function hasDigestPhrase(type: string): boolean {
   return Object.hasOwn(PHRASES, type);
 }
 
-/** "5 documents available · 2 orders completed": most frequent first, ties in arrival order. */
-export function digestNotification(events: readonly StoredEvent[], at: string): NotifyDecision {
+/**
+ * "5 documents available · 2 orders completed": most frequent first, ties in arrival order.
+ * `more`: the events held after a burst's first digest ("3 more documents available").
+ */
+export function digestNotification(
+  events: readonly StoredEvent[],
+  at: string,
+  { more = false }: { more?: boolean } = {},
+): NotifyDecision {
   const counts = new Map<string, number>();
   for (const event of events) counts.set(event.event_type, (counts.get(event.event_type) ?? 0) + 1);
+  const extra = more ? ' more' : '';
   const parts = [...counts]
     .sort((a, b) => b[1] - a[1])
     .map(([type, count]) => {
       const phrase = Object.hasOwn(PHRASES, type) ? PHRASES[type] : undefined;
-      return phrase ? `${count} ${count === 1 ? phrase[0] : phrase[1]}` : `${count} × ${clean(type, 40)}`;
+      return phrase
+        ? `${count}${extra} ${count === 1 ? phrase[0] : phrase[1]}`
+        : `${count}${extra} × ${clean(type, 40)}`;
     });
-  return { kind: 'digest', title: `${events.length} new events`, body: parts.join(' · '), at, eventId: null };
+  const title = more ? `${events.length} more event${events.length === 1 ? '' : 's'}` : `${events.length} new events`;
+  return { kind: 'digest', title, body: parts.join(' · '), at, eventId: null };
 }
 
 export function noticeNotification(notice: Notice): NotifyDecision {
@@ -251,6 +274,8 @@ export interface DigestTiming {
   gatherMs: number;
   /** A burst ends after this long without a notifying event. */
   quietGapMs: number;
+  /** In a burst that goes on, what was held since the last digest is told at least this often. */
+  maxQuietMs: number;
 }
 
 export const DEFAULT_DIGEST_TIMING: DigestTiming = {
@@ -258,6 +283,7 @@ export const DEFAULT_DIGEST_TIMING: DigestTiming = {
   threshold: 3,
   gatherMs: 3_000,
   quietGapMs: 10_000,
+  maxQuietMs: 60_000,
 };
 
 export interface PolicyOptions {
@@ -272,10 +298,10 @@ export interface PolicyOptions {
 export type PolicyState = 'idle' | 'gathering' | 'quiet';
 
 export interface NotificationPolicy {
-  onEvent(event: StoredEvent): Verdict | 'held' | 'silenced';
+  onEvent(event: StoredEvent): Verdict | 'held';
   onNotice(notice: Notice): Verdict;
   state(): PolicyState;
-  /** Cancels pending timers; a digest being gathered is dropped. */
+  /** Cancels pending timers; the events being held are dropped. */
   dispose(): void;
 }
 
@@ -283,8 +309,11 @@ export interface NotificationPolicy {
  * idle: each notifying event is shown, until `threshold` have been shown within `windowMs`;
  *   the next one starts a burst → gathering.
  * gathering: events are held for `gatherMs`, then shown as one digest → quiet.
- * quiet: events are counted by nobody (the tray's unread count has them) until `quietGapMs`
- *   pass without one → idle. Tunnel notices and test events skip all this: each one matters.
+ * quiet: no notification while the burst goes on, but the events are held, not dropped: when
+ *   `quietGapMs` pass without one, those held since the digest are told in one closing digest
+ *   ("3 more documents available") → idle. A burst that never pauses gets such a digest at its
+ *   first event `maxQuietMs` after the last one, so nothing the person asked for is swallowed.
+ * Notices (the tunnel's, the receiver's) and test events skip all this: each one matters.
  */
 export function createNotificationPolicy(options: PolicyOptions): NotificationPolicy {
   const clock = options.clock ?? systemClock;
@@ -293,6 +322,7 @@ export function createNotificationPolicy(options: PolicyOptions): NotificationPo
   let state: PolicyState = 'idle';
   let shownAt: number[] = [];
   let held: StoredEvent[] = [];
+  let lastDigestAt = 0;
   let cancelTimer: (() => void) | null = null;
 
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -305,18 +335,29 @@ export function createNotificationPolicy(options: PolicyOptions): NotificationPo
     }, ms);
   }
 
-  function flushDigest(): void {
-    const events = held;
+  /**
+   * Tells what was held, as itself when it is one event. Held events are checked again: a pause
+   * or quiet hours that began while they waited still apply.
+   */
+  function tellHeld(more: boolean): void {
+    const now = clock.now();
+    const settings = options.settings();
+    const events = held.filter((event) => verdict(settings, event.event_type, now, minuteOfDay(now)) === 'notify');
     held = [];
+    lastDigestAt = now;
+    const at = iso(now);
+    if (events.length === 1 && events[0]) options.deliver(eventNotification(events[0], at));
+    else if (events.length > 1) options.deliver(digestNotification(events, at, { more }));
+  }
+
+  function flushDigest(): void {
     state = 'quiet';
     setTimer(endBurst, timing.quietGapMs);
-    const at = iso(clock.now());
-    options.deliver(
-      events.length === 1 && events[0] ? eventNotification(events[0], at) : digestNotification(events, at),
-    );
+    tellHeld(false);
   }
 
   function endBurst(): void {
+    tellHeld(true);
     state = 'idle';
     shownAt = [];
   }
@@ -332,8 +373,10 @@ export function createNotificationPolicy(options: PolicyOptions): NotificationPo
         return 'notify';
       }
       if (state === 'quiet') {
+        held.push(event);
+        if (now - lastDigestAt >= timing.maxQuietMs) tellHeld(true);
         setTimer(endBurst, timing.quietGapMs);
-        return 'silenced';
+        return 'held';
       }
       if (state === 'gathering') {
         held.push(event);
@@ -352,7 +395,7 @@ export function createNotificationPolicy(options: PolicyOptions): NotificationPo
     },
     onNotice(notice) {
       const now = clock.now();
-      const decided = verdict(options.settings(), TUNNEL_NOTICE_TYPE, now, minuteOfDay(now));
+      const decided = verdict(options.settings(), noticeType(notice), now, minuteOfDay(now));
       if (decided === 'notify') options.deliver(noticeNotification(notice));
       return decided;
     },
