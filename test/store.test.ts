@@ -4,7 +4,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../electron/core/migrations.ts';
-import { InvalidQueryError, openStore, type Store, StoreUnavailableError } from '../electron/core/store.ts';
+import {
+  assertFts5,
+  InvalidQueryError,
+  openConnection,
+  openStore,
+  type Store,
+  StoreUnavailableError,
+} from '../electron/core/store.ts';
 import { type EventPage, EventPageSchema, type EventQuery } from '../shared/api.ts';
 import { describeEventType, EVENT_CATALOG, type SingleFileEvent, StoredEventSchema } from '../shared/events.ts';
 import { loadFixtures, tempDir } from './helpers/fixtures.ts';
@@ -843,6 +850,38 @@ describe('store: restart, settings and schema', () => {
       expect(user_version).toBe(MIGRATIONS.length);
       expect(user_version).toBeGreaterThan(0);
       expect(journal_mode).toBe('wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('uses a connection in WAL mode with synchronous=FULL: every commit is fsynced before append resolves', () => {
+    // Per connection, not kept in the file: read on the connection the store itself opens.
+    const db = openConnection(file);
+    try {
+      expect(db.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 2 }); // 2 = FULL
+      expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('says that FTS5 is missing, and which Node.js is needed, when the probe finds no such module', () => {
+    const db = new DatabaseSync(':memory:');
+    try {
+      // This Node's SQLite has FTS5: the real probe passes and leaves nothing behind.
+      assertFts5(db);
+      expect(db.prepare("SELECT count(*) AS n FROM temp.sqlite_master WHERE name = 'fts5_probe'").get()).toEqual({
+        n: 0,
+      });
+      // The same check where the module is absent: a real "no such module" from SQLite.
+      expect(() => assertFts5(db, 'CREATE VIRTUAL TABLE temp.probe USING fts5_absent(x)')).toThrow(
+        new RegExp(
+          `Node\\.js \\(${process.version.replaceAll('.', '\\.')}\\) has no FTS5 full-text search\\. .*needs Node\\.js 24`,
+        ),
+      );
+      // Any other failure is reported as itself, not blamed on a missing module.
+      expect(() => assertFts5(db, 'CREATE VIRTUAL TABLE')).toThrow(/incomplete input|syntax error/);
     } finally {
       db.close();
     }

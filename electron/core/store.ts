@@ -132,17 +132,7 @@ const STATEMENT_CACHE = 64;
 
 export function openStore(file: string, options: StoreOptions = {}): Store {
   const now = options.now ?? Date.now;
-  if (file !== ':memory:') {
-    mkdirSync(dirname(file), { recursive: true });
-    assertWritable(file);
-  }
-  const db = new DatabaseSync(file);
-  try {
-    configure(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  const db = openConnection(file);
 
   const sql = {
     upsert: db.prepare(
@@ -439,6 +429,25 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
   };
 }
 
+/**
+ * The store's connection to the history, configured (WAL, synchronous=FULL, FTS5 checked) and
+ * migrated; exported so that tests can check the settings on the very connection a store uses.
+ */
+export function openConnection(file: string): DatabaseSync {
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+    assertWritable(file);
+  }
+  const db = new DatabaseSync(file);
+  try {
+    configure(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
 /** How long a statement waits for another connection's lock before it fails. */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -477,13 +486,23 @@ function isBusy(error: unknown): boolean {
   return typeof code === 'number' && (code & 0xff) === 5;
 }
 
-function assertFts5(db: DatabaseSync): void {
+const FTS5_PROBE = 'CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x); DROP TABLE temp.fts5_probe;';
+
+/**
+ * Fails with a message a person can act on when this Node's SQLite has no FTS5 (search needs
+ * it), instead of a "no such module" from deep inside the first migration. `probe` is the
+ * statement that needs the module; its test names a module that exists nowhere.
+ */
+export function assertFts5(db: DatabaseSync, probe = FTS5_PROBE): void {
   try {
-    db.exec('CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x); DROP TABLE temp.fts5_probe;');
-  } catch {
+    db.exec(probe);
+  } catch (error) {
+    // Anything else (a locked or broken file) is reported as itself, not as a missing module.
+    if (!/no such module/i.test(error instanceof Error ? error.message : '')) throw error;
     throw new Error(
       `The SQLite built into this Node.js (${process.version}) has no FTS5 full-text search. ` +
         'SingleFile Monitor needs Node.js 24 or newer.',
+      { cause: error },
     );
   }
 }
