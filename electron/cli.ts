@@ -12,7 +12,7 @@ import { searchJson, writeExport } from './core/export-format.ts';
 import { createLogger } from './core/log.ts';
 import { createMonitor, HISTORY_FILE, lastKnownUrls, type TunnelChoice } from './core/monitor.ts';
 import { openStore, type Store } from './core/store.ts';
-import { isValidSubdomain } from './core/tunnel.ts';
+import { isValidSubdomain } from './core/tunnel-localtunnel.ts';
 
 export const USAGE = `SingleFile Monitor: desktop notifications and a searchable history for SingleFile webhooks.
 

@@ -3,14 +3,12 @@ import { silentLogger } from '../electron/core/log.ts';
 import {
   backoffDelay,
   createTunnelSupervisor,
-  isValidSubdomain,
-  newSubdomain,
-  subdomainOf,
   type TunnelMemory,
   type TunnelProvider,
   type TunnelSession,
   type TunnelSupervisor,
 } from '../electron/core/tunnel.ts';
+import { isValidSubdomain, localtunnelNames, newSubdomain, subdomainOf } from '../electron/core/tunnel-localtunnel.ts';
 import type { Notice, TunnelStatus } from '../shared/api.ts';
 
 // The supervisor's state machine against a scripted provider: the provider and the probe are
@@ -35,6 +33,8 @@ function scriptedProvider(outcomes: Array<string | Error>) {
   const sessions: ScriptedSession[] = [];
   const provider: TunnelProvider = {
     kind: 'localtunnel',
+    label: 'the tunnel server',
+    names: localtunnelNames,
     async open({ subdomain }) {
       asked.push(subdomain);
       const next = outcomes.length > 1 ? outcomes.shift() : outcomes[0];
@@ -227,6 +227,8 @@ describe('tunnel supervisor', () => {
     let up = false;
     const provider: TunnelProvider = {
       kind: 'localtunnel',
+      label: 'the tunnel server',
+      names: localtunnelNames,
       async open() {
         if (!up) throw new Error('localtunnel.me could not be reached (ECONNREFUSED)');
         return { url: 'https://sfm-name.loca.lt', onFailure() {}, close() {} };
@@ -250,6 +252,8 @@ describe('tunnel supervisor', () => {
     let closed = false;
     const provider: TunnelProvider = {
       kind: 'localtunnel',
+      label: 'the tunnel server',
+      names: localtunnelNames,
       async open() {
         await gate;
         return {

@@ -6,8 +6,13 @@ import { silentLogger } from '../electron/core/log.ts';
 import { createMonitor, type Monitor } from '../electron/core/monitor.ts';
 import { createReceiver, type Receiver } from '../electron/core/receiver.ts';
 import { openStore, type Store } from '../electron/core/store.ts';
-import { createTunnelSupervisor, type TunnelMemory, type TunnelSupervisor } from '../electron/core/tunnel.ts';
-import { localtunnelProvider } from '../electron/core/tunnel-localtunnel.ts';
+import {
+  createTunnelSupervisor,
+  type TunnelMemory,
+  type TunnelProvider,
+  type TunnelSupervisor,
+} from '../electron/core/tunnel.ts';
+import { localtunnelNames, localtunnelProvider } from '../electron/core/tunnel-localtunnel.ts';
 import type { Notice, TunnelStatus } from '../shared/api.ts';
 import { loadFixtures, tempDir } from './helpers/fixtures.ts';
 import { startTunnelServer, type TunnelServer } from './helpers/tunnel-server.ts';
@@ -378,6 +383,56 @@ describe('tunnel with the receiver briefly down', () => {
     expect(answers.slice(0, -1).every((status) => status === 0 || status >= 500)).toBe(true);
     const stored = store.search({ text: 'doc_late' }).events;
     expect(stored).toHaveLength(1);
+  });
+});
+
+describe('tunnel providers', () => {
+  it('asks for a name because the provider has names, not because of its kind, and says what it is in its own words', async () => {
+    const server = await tunnelServer();
+    const receiver = createReceiver({
+      token: () => 'tok_provider_check_0000',
+      ingest: async () => 'ok',
+      log: silentLogger,
+    });
+    const port = await receiver.listen(0);
+    cleanups.push(() => receiver.close());
+    // A provider of another kind, as a later one (ngrok, Cloudflare) would be: its own label and
+    // names, and the real localtunnel client underneath so that it opens a real tunnel.
+    const relay: TunnelProvider = {
+      kind: 'custom',
+      label: 'the test relay',
+      names: localtunnelNames,
+      open: localtunnelProvider(server.url).open,
+    };
+    const memory = inMemory();
+    memory.saveSubdomain('sfm-relayname12345');
+    let supervisor: TunnelSupervisor | null = null;
+    supervisor = createTunnelSupervisor({
+      provider: relay,
+      localPort: port,
+      memory,
+      probe: probeRequest,
+      log: silentLogger,
+      onStatus() {},
+      onNotice() {},
+      timing: FAST_TIMING,
+    });
+    supervisor.start();
+    cleanups.push(() => supervisor?.stop());
+    const online = await until(
+      'online',
+      () => supervisor?.status(),
+      (s) => s?.state === 'online',
+    );
+    expect(online?.publicUrl).toBe(`http://sfm-relayname12345.localhost:${server.port}`);
+
+    server.setFault('stall-forwarding');
+    const offline = await until(
+      'offline after missed self-tests',
+      () => supervisor?.status(),
+      (s) => s?.state === 'offline',
+    );
+    expect(offline?.lastError).toBe('self-test failed twice: no answer through the test relay in 0.5 s');
   });
 });
 

@@ -30,7 +30,6 @@ import { openStore, type Store } from './store.ts';
 import {
   createTunnelSupervisor,
   customUrlProvider,
-  newSubdomain,
   type TunnelMemory,
   type TunnelProvider,
   type TunnelSupervisor,
@@ -280,12 +279,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
       localUrl = `${new URL(localUrl).origin}/webhooks/${webhookToken}`;
       store.setSetting(SETTING.lastLocalUrl, localUrl);
     }
-    if (tunnelChoice.provider === 'localtunnel') {
-      // A new name too, and no "URL changed" alarm: the person asked for it.
-      saveSettings(applySettingsPatch(settings, { tunnel: { subdomain: newSubdomain() } }));
-      store.setSetting(SETTING.lastPublicUrl, null);
-      tunnel?.reconnect();
-    }
+    // A new tunnel name too where the provider has names, and no "URL changed" alarm: the person asked for it.
+    tunnel?.renewUrl();
     log.info('receiver', 'the webhook URL was regenerated; the old one no longer works');
     const current = status();
     emit('status', current);

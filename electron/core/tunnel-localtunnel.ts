@@ -1,5 +1,27 @@
+import { randomInt } from 'node:crypto';
 import Tunnel, { type TunnelInfo } from 'localtunnel/lib/Tunnel.js';
-import type { TunnelProvider, TunnelSession } from './tunnel.ts';
+import type { TunnelNames, TunnelProvider, TunnelSession } from './tunnel.ts';
+
+const SUBDOMAIN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A name localtunnel accepts (`^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$`): `sfm-` and 12 random characters. */
+export function newSubdomain(): string {
+  let name = 'sfm-';
+  for (let i = 0; i < 12; i++) name += SUBDOMAIN_ALPHABET[randomInt(SUBDOMAIN_ALPHABET.length)];
+  return name;
+}
+
+export function isValidSubdomain(name: string): boolean {
+  return /^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$/.test(name);
+}
+
+/** The first label of the URL's host: the subdomain a localtunnel server granted. */
+export function subdomainOf(url: string): string {
+  return new URL(url).hostname.split('.')[0] ?? '';
+}
+
+/** localtunnel's names are subdomains: asked for at every start, so the URL stays the same. */
+export const localtunnelNames: TunnelNames = { make: newSubdomain, of: subdomainOf };
 
 /**
  * The localtunnel client from npm, wrapped so that it can be supervised (LOCALTUNNEL.md):
@@ -60,6 +82,8 @@ function describeCause(error: Error): string {
 export function localtunnelProvider(host: string): TunnelProvider {
   return {
     kind: 'localtunnel',
+    label: 'the tunnel server',
+    names: localtunnelNames,
     open({ localPort, subdomain, timeoutMs }) {
       return new Promise<TunnelSession>((resolve, reject) => {
         const client = new SupervisedTunnel({ port: localPort, host, ...(subdomain ? { subdomain } : {}) }, timeoutMs);

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Notice, TunnelStatus } from '../../shared/api.ts';
 import type { ProbeRequest } from './http-probe.ts';
 import type { Logger } from './log.ts';
@@ -18,16 +18,33 @@ export interface TunnelSession {
   close(): void;
 }
 
-/** A way to get a public URL. New providers (ngrok, Cloudflare) implement only this. */
+/**
+ * A way to get a public URL. The supervisor knows providers only through this interface: a new
+ * one (ngrok, Cloudflare) is a file that implements it, registered where the monitor picks one.
+ */
 export interface TunnelProvider {
   readonly kind: TunnelProviderKind;
+  /** What messages call the far end of the tunnel: "the tunnel server", "the public URL". */
+  readonly label: string;
+  /** Set by a provider that can be asked for a name, so that the URL stays the same across runs. */
+  readonly names?: TunnelNames;
+  /** `subdomain` is the name to ask for: always set when the provider has `names`, else null. */
   open(request: { localPort: number; subdomain: string | null; timeoutMs: number }): Promise<TunnelSession>;
+}
+
+/** The names of a provider that can be asked for one (localtunnel's subdomains). */
+export interface TunnelNames {
+  /** A new name the provider accepts. */
+  make(): string;
+  /** The name a URL it granted carries. */
+  of(url: string): string;
 }
 
 /** The user's own public URL in front of the receiver: nothing to open, only to self-test. */
 export function customUrlProvider(url: string): TunnelProvider {
   return {
     kind: 'custom',
+    label: 'the public URL',
     async open() {
       return { url: url.replace(/\/+$/, ''), onFailure() {}, close() {} };
     },
@@ -36,24 +53,6 @@ export function customUrlProvider(url: string): TunnelProvider {
 
 /** How often our own refused name is asked for again before a new URL is accepted. */
 const NAME_RETRIES = 3;
-
-const SUBDOMAIN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A name localtunnel accepts (`^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$`): `sfm-` and 12 random characters. */
-export function newSubdomain(): string {
-  let name = 'sfm-';
-  for (let i = 0; i < 12; i++) name += SUBDOMAIN_ALPHABET[randomInt(SUBDOMAIN_ALPHABET.length)];
-  return name;
-}
-
-export function isValidSubdomain(name: string): boolean {
-  return /^[a-z0-9][a-z0-9-]{4,63}[a-z0-9]$/.test(name);
-}
-
-/** The first label of the URL's host: the subdomain a localtunnel server granted. */
-export function subdomainOf(url: string): string {
-  return new URL(url).hostname.split('.')[0] ?? '';
-}
 
 export interface TunnelTiming {
   openTimeoutMs: number;
@@ -78,7 +77,8 @@ export const DEFAULT_TIMING: TunnelTiming = {
 export interface TunnelMemory {
   load(): { subdomain: string | null; publicUrl: string | null };
   saveSubdomain(name: string): void;
-  savePublicUrl(url: string): void;
+  /** null: forget it (a new URL was asked for). */
+  savePublicUrl(url: string | null): void;
 }
 
 export interface TunnelSupervisorOptions {
@@ -111,6 +111,11 @@ export interface TunnelSupervisor {
   probeSeen(nonce: string): void;
   /** Drops the current tunnel and opens a fresh one at once, asking for the same name. */
   reconnect(): void;
+  /**
+   * The person asked for a new webhook URL: a provider with names gets a new one (the old URL
+   * must stop leading here), and the tunnel is reopened with it.
+   */
+  renewUrl(): void;
 }
 
 /** Exponential backoff with jitter: attempt n waits between half and all of base·2^(n-1), capped. */
@@ -127,7 +132,8 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
   const timing = { ...DEFAULT_TIMING, ...options.timing };
   const now = options.now ?? Date.now;
   const { provider, log } = options;
-  const server = provider.kind === 'localtunnel' ? 'the tunnel server' : 'the public URL';
+  const server = provider.label;
+  const names = provider.names ?? null;
 
   let status: TunnelStatus = {
     provider: provider.kind,
@@ -167,8 +173,8 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     update({ state: status.state === 'stopped' ? 'connecting' : 'reconnecting', attempts });
     const memory = options.memory.load();
     let asked: string | null = null;
-    if (provider.kind === 'localtunnel') {
-      asked = memory.subdomain ?? newSubdomain();
+    if (names) {
+      asked = memory.subdomain ?? names.make();
       if (memory.subdomain === null) options.memory.saveSubdomain(asked); // made once, asked for every time
     }
     let opened: TunnelSession;
@@ -183,11 +189,11 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
       return;
     }
     const previous = memory.publicUrl;
-    const granted = asked === null ? null : subdomainOf(opened.url);
+    const granted = names && asked !== null ? names.of(opened.url) : null;
     // Our own name, refused: most likely the server still holds our previous connection (it
     // forgets a client about a second after its sockets close). Ask again a few times before
     // giving the user a new URL to paste.
-    if (asked !== null && granted !== asked && previous !== null && subdomainOf(previous) === asked) {
+    if (names && granted !== asked && previous !== null && names.of(previous) === asked) {
       if (nameRetries < NAME_RETRIES) {
         nameRetries++;
         opened.close();
@@ -326,6 +332,13 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
       waitingProbes.get(nonce)?.();
     },
     reconnect() {
+      if (status.state !== 'stopped') failed('reconnecting on request', 0);
+    },
+    renewUrl() {
+      if (!names) return; // the URL is not ours to change (a custom URL): only the token changes
+      options.memory.saveSubdomain(names.make());
+      options.memory.savePublicUrl(null);
+      update({ publicUrl: null });
       if (status.state !== 'stopped') failed('reconnecting on request', 0);
     },
   };
