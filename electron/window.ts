@@ -118,8 +118,8 @@ export function hardenSession(
   const policy = contentSecurityPolicy(renderer.kind === 'dev' ? renderer.url : undefined);
   session.webRequest.onHeadersReceived((details, callback) => {
     // eng-disable below: electronegativity cannot read a policy that a function builds.
-    // contentSecurityPolicy() is pinned by test/electron/window.test.ts, and the built page's copy
-    // (its <meta>) is evaluated by the scan of out/renderer.
+    // contentSecurityPolicy() is pinned by test/electron/window.test.ts; the built page's copy (its
+    // <meta>) is read by the scan of out/renderer in .ci/run (see renderer/index.html).
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [policy] } }); // eng-disable CSP_GLOBAL_CHECK
   });
 }

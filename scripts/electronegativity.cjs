@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Runs @doyensec/electronegativity offline, with the TypeScript parser it was built for.
-//   node scripts/electronegativity.cjs -i electron -o report.csv --fail-on-findings
+//   node scripts/electronegativity.cjs -i electron -i out/renderer -o report.csv --fail-on-findings
 // Without -e it passes the installed Electron's version (the scanned folder has no package.json
 // to read it from). --fail-on-findings: exit 1 when the report has any finding, since
 // electronegativity itself exits 0 whatever it finds.
+// Several -i are scanned as one app (electronegativity takes one input): its global checks, such
+// as "navigation is limited somewhere", must see the main process and the page together, or a
+// scan of the page alone reports the main process's handlers as missing. The inputs are linked
+// into one temporary folder under their own relative names, and the report names files that way.
 //
 // Two things stop a plain `npx electronegativity` here:
 // 1. Its parser (@typescript-eslint/typescript-estree 4) takes `typescript` as a peer, so it gets
@@ -44,7 +48,29 @@ Module._load = function loadOffline(request, parent, ...rest) {
 
 const args = process.argv.slice(2);
 const failOnFindings = args.includes('--fail-on-findings');
-const passed = args.filter((arg) => arg !== '--fail-on-findings');
+const inputs = [];
+const passed = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '-i' || args[i] === '--input') inputs.push(args[++i]);
+  else if (args[i] !== '--fail-on-findings') passed.push(args[i]);
+}
+if (inputs.length === 1) passed.push('-i', inputs[0]);
+if (inputs.length > 1) {
+  const root = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'electronegativity-'));
+  process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+  for (const input of inputs) {
+    // Its path from here, or its own name when it lies elsewhere.
+    const inside = path.relative(process.cwd(), path.resolve(input));
+    const name = inside && !inside.startsWith('..') && !path.isAbsolute(inside) ? inside : path.basename(input);
+    if (fs.existsSync(path.join(root, name))) {
+      console.error(`two inputs with the same name: ${name}`);
+      process.exit(2);
+    }
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.symlinkSync(path.resolve(input), path.join(root, name), 'dir');
+  }
+  passed.push('-i', root, '-r');
+}
 if (!passed.includes('-e') && !passed.includes('--electron-version')) {
   passed.push('-e', require('electron/package.json').version);
 }
