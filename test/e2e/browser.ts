@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,8 @@ export interface Browser {
   /** Everything the page reported that a working window never does: errors, CSP violations, dialogs. */
   problems: string[];
   dialogs: string[];
-  screenshot(name: string): Promise<void>;
+  /** A screenshot of the whole view, however long, as test-artifacts/screenshots/<name>.png; returns its path. */
+  screenshot(name: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -81,11 +82,33 @@ export async function openBrowser(): Promise<Browser> {
     problems,
     dialogs,
     screenshot: async (name) => {
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+      const path = join(SCREENSHOTS, `${name}.png`);
+      // The window scrolls inside <main>, not the document, so Playwright's fullPage alone would
+      // still stop at the viewport: for the shot, the viewport grows to the height of the content.
+      const viewport = page.viewportSize() ?? { width: 1280, height: 800 };
+      const content = Number(
+        await page.evaluate(
+          'Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll("main")].map((m) => m.scrollHeight))',
+        ),
+      );
+      const grown = content > viewport.height;
+      if (grown) await page.setViewportSize({ width: viewport.width, height: Math.ceil(content) });
+      try {
+        await page.screenshot({ path, fullPage: true });
+      } finally {
+        if (grown) await page.setViewportSize(viewport);
+      }
+      return path;
     },
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A PNG's size in pixels, from its IHDR chunk (always the first, right after the signature). */
+export function pngSize(file: string): { width: number; height: number } {
+  const bytes = readFileSync(file);
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }

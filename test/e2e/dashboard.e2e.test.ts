@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsvObjects, postJson, type ServeProcess, startServe } from '../helpers/cli.ts';
 import { loadFixtures, tempDir } from '../helpers/fixtures.ts';
-import { type Browser, openBrowser } from './browser.ts';
+import { type Browser, openBrowser, pngSize } from './browser.ts';
 
 // The window as a person uses it: `serve --tunnel none` in its own process, the built renderer in
 // Debian's Chromium, SingleFile's sample events posted to the receiver. One browser and one serve
@@ -62,12 +62,17 @@ describe('the dashboard in Chromium', () => {
       .getByText(/Tunnel: No tunnel/)
       .first()
       .waitFor();
-    await page
-      .getByText('New endpoints start disabled. SingleFile sends nothing until you enable the endpoint.')
-      .waitFor();
+    const warning = page.getByText(
+      'New endpoints start disabled. SingleFile sends nothing until you enable the endpoint.',
+    );
+    await warning.waitFor();
     // The token left the address bar as soon as the page had it.
     expect(page.url()).toBe(`${origin}/#/`);
-    await browser.screenshot('status-first-run');
+    // The whole page is in the screenshot, down to the last setup step's warning (the view is
+    // scrolled to its top, so the warning's place in the viewport is its place in the page).
+    const box = await warning.boundingBox();
+    const shot = pngSize(await browser.screenshot('status-first-run'));
+    expect(shot.height).toBeGreaterThanOrEqual(Math.ceil((box?.y ?? Number.POSITIVE_INFINITY) + (box?.height ?? 0)));
   });
 
   it('"Send a test event" goes through the receiver and says it arrived', async () => {
