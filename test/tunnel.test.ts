@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeRequest } from '../electron/core/http-probe.ts';
 import { silentLogger } from '../electron/core/log.ts';
@@ -383,6 +384,85 @@ describe('tunnel with the receiver briefly down', () => {
     expect(answers.slice(0, -1).every((status) => status === 0 || status >= 500)).toBe(true);
     const stored = store.search({ text: 'doc_late' }).events;
     expect(stored).toHaveLength(1);
+  });
+});
+
+describe('tunnel when its own bookkeeping fails', () => {
+  it('a history that cannot be written while it reconnects: offline with the reason, then back once it can', async () => {
+    const server = await tunnelServer();
+    const dir = dataDir();
+    const { monitor, statuses } = await startMonitorWithTunnel(server, dir);
+    const url = (await monitor.getStatus({})).tunnel.publicUrl;
+    // Another writer holds the history's write lock: the supervisor's save of the public URL (a
+    // synchronous SQLite write) fails once the busy timeout passes, as on a full disk.
+    const other = new DatabaseSync(join(dir, 'history.sqlite'));
+    cleanups.push(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    let released = false;
+    monitor.subscribe('status', (s) => {
+      if (!released && s.tunnel.lastError?.startsWith('could not save')) {
+        released = true;
+        other.exec('COMMIT');
+      }
+    });
+    const mark = statuses.length;
+    await server.restart();
+    const back = await until(
+      'online again after the failed save',
+      () => statuses.slice(mark),
+      (seen) => released && seen.at(-1)?.state === 'online',
+      20_000,
+    );
+    const offline = back.filter((s) => s.state === 'offline');
+    expect(offline.map((s) => s.lastError)).toContain('could not save the public URL (database is locked)');
+    expect(back.at(-1)?.publicUrl).toBe(url);
+  });
+
+  it('a status or notice listener that throws is logged; the tunnel still comes online and self-tests', async () => {
+    const server = await tunnelServer();
+    const receiver = createReceiver({
+      token: () => 'tok_listener_check_0000',
+      ingest: async () => 'ok',
+      onProbe: (nonce) => supervisor?.probeSeen(nonce),
+      log: silentLogger,
+    });
+    const port = await receiver.listen(0);
+    cleanups.push(() => receiver.close());
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    cleanups.push(() => void process.off('unhandledRejection', record));
+    const logged: string[] = [];
+    const memory = inMemory();
+    // The last URL differs from the name asked for, so coming online also sends a notice.
+    memory.savePublicUrl(`http://sfm-someoldname12.localhost:${server.port}`);
+    memory.saveSubdomain('sfm-listenerfails1');
+    let supervisor: TunnelSupervisor | null = null;
+    supervisor = createTunnelSupervisor({
+      provider: localtunnelProvider(server.url),
+      localPort: port,
+      memory,
+      probe: probeRequest,
+      log: { ...silentLogger, error: (_scope, message) => logged.push(message) },
+      onStatus() {
+        throw new Error('status listener bug');
+      },
+      onNotice() {
+        throw new Error('notice listener bug');
+      },
+      timing: FAST_TIMING,
+    });
+    supervisor.start();
+    cleanups.push(() => supervisor?.stop());
+    const online = await until(
+      'online with a passing self-test',
+      () => supervisor?.status(),
+      (s) => s?.state === 'online' && s.selfTest?.ok === true,
+    );
+    expect(online?.urlChanged?.to).toBe(`http://sfm-listenerfails1.localhost:${server.port}`);
+    expect(logged).toContain('a status listener failed: status listener bug');
+    expect(logged).toContain('a notice listener failed: notice listener bug');
+    expect(unhandled).toEqual([]);
   });
 });
 

@@ -159,7 +159,29 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
   function update(change: Partial<TunnelStatus>): void {
     const stateChanged = change.state !== undefined && change.state !== status.state;
     status = { ...status, ...change, ...(stateChanged ? { since: iso(now()) } : {}) };
-    options.onStatus(status);
+    tell('status', () => options.onStatus(status));
+  }
+
+  /**
+   * A listener that throws (the window, the NDJSON output) has a bug of its own, not the tunnel's:
+   * it is logged, and the state machine carries on. Letting it through would leave the machine
+   * half-way through a step, or end the process as an unhandled rejection.
+   */
+  function tell(what: string, listener: () => void): void {
+    try {
+      listener();
+    } catch (error) {
+      log.error('tunnel', `a ${what} listener failed: ${errorText(error)}`);
+    }
+  }
+
+  /** The name and the URL live in the history: a synchronous SQLite call, which throws on a full disk. */
+  function kept<T>(what: string, action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      throw new Error(`could not ${what} (${errorText(error)})`);
+    }
   }
 
   function clearTimers(): void {
@@ -167,27 +189,36 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     reconnectTimer = selfTestTimer = offlineTimer = null;
   }
 
-  async function connect(): Promise<void> {
+  function connect(): void {
     const mine = ++generation;
+    // Whatever goes wrong in an attempt — the provider, or saving the name or the URL on a full
+    // disk — is that attempt's failure: offline with the reason, backoff, retry.
+    attempt(mine).catch((error: unknown) => {
+      if (mine === generation) failed(errorText(error));
+    });
+  }
+
+  async function attempt(mine: number): Promise<void> {
     const attempts = status.attempts + 1;
     update({ state: status.state === 'stopped' ? 'connecting' : 'reconnecting', attempts });
-    const memory = options.memory.load();
+    const memory = kept("read the tunnel's name and URL", () => options.memory.load());
     let asked: string | null = null;
     if (names) {
-      asked = memory.subdomain ?? names.make();
-      if (memory.subdomain === null) options.memory.saveSubdomain(asked); // made once, asked for every time
+      const name = memory.subdomain ?? names.make();
+      // Made once, asked for every time.
+      if (memory.subdomain === null) kept("save the tunnel's name", () => options.memory.saveSubdomain(name));
+      asked = name;
     }
-    let opened: TunnelSession;
-    try {
-      opened = await provider.open({ localPort: options.localPort, subdomain: asked, timeoutMs: timing.openTimeoutMs });
-    } catch (error) {
-      if (mine === generation) failed(errorText(error));
-      return;
-    }
+    const opened = await provider.open({
+      localPort: options.localPort,
+      subdomain: asked,
+      timeoutMs: timing.openTimeoutMs,
+    });
     if (mine !== generation) {
       opened.close(); // stopped, or failed over, while this one was opening
       return;
     }
+    session = opened; // from here on, a failure closes it
     const previous = memory.publicUrl;
     const granted = names && asked !== null ? names.of(opened.url) : null;
     // Our own name, refused: most likely the server still holds our previous connection (it
@@ -196,20 +227,19 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     if (names && granted !== asked && previous !== null && names.of(previous) === asked) {
       if (nameRetries < NAME_RETRIES) {
         nameRetries++;
-        opened.close();
         failed(`${server} still holds ${asked}; asking for it again`);
         return;
       }
     }
     nameRetries = 0;
-    session = opened;
     opened.onFailure((error) => {
       if (mine === generation) failed(errorText(error));
     });
     const urlChanged = previous !== null && previous !== opened.url ? { from: previous, to: opened.url } : null;
     // A name the server gave instead of ours becomes ours: the URL stays what the user pasted last.
-    if (granted !== null && granted !== asked) options.memory.saveSubdomain(granted);
-    options.memory.savePublicUrl(opened.url);
+    if (granted !== null && granted !== asked)
+      kept("save the tunnel's name", () => options.memory.saveSubdomain(granted));
+    kept('save the public URL', () => options.memory.savePublicUrl(opened.url));
     if (offlineTimer) clearTimeout(offlineTimer);
     offlineTimer = null;
     update({ state: 'online', publicUrl: opened.url, lastError: null, ...(urlChanged ? { urlChanged } : {}) });
@@ -246,7 +276,7 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     }, timing.offlineNoticeAfterMs);
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;
-      void connect();
+      connect();
     }, delay);
   }
 
@@ -308,13 +338,13 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
   }
 
   function notice(kind: string, title: string, body: string): void {
-    options.onNotice({ kind, title, body, at: iso(now()) });
+    tell('notice', () => options.onNotice({ kind, title, body, at: iso(now()) }));
   }
 
   return {
     start() {
       if (status.state !== 'stopped') return;
-      void connect();
+      connect();
     },
     stop() {
       generation++;
