@@ -24,6 +24,7 @@ import {
   verdict,
   withCategory,
 } from '../electron/core/notify.ts';
+import * as windowCopy from '../renderer/notification-switches.ts';
 import type { Notice } from '../shared/api.ts';
 import { CATEGORIES, EVENT_CATALOG, type StoredEvent } from '../shared/events.ts';
 import { DEFAULT_SETTINGS } from '../shared/settings.ts';
@@ -117,6 +118,40 @@ describe('rules per type and category', () => {
 
   it('every category of the catalog has a state', () => {
     for (const category of CATEGORIES) expect(['on', 'off', 'mixed']).toContain(categoryState(base, category));
+  });
+
+  it("the window's copy of the switches (renderer/notification-switches.ts) reads them as the policy does", () => {
+    const variants: NotificationSettings[] = [
+      base,
+      settingsWith({ types: { 'order.completed': false, 'task.created': true } }),
+      settingsWith({ types: { 'category:Other': true, 'category:Orders': false } }),
+      settingsWith({ defaultOn: [], types: { 'document.updated': true } }),
+    ];
+    for (const category of CATEGORIES) {
+      for (const on of [true, false]) variants.push({ ...base, types: withCategory(base.types, category, on) });
+    }
+    const types = [...EVENT_CATALOG.map((info) => info.type), 'invoice.paid', 'document.archived'];
+    for (const settings of variants) {
+      for (const type of types)
+        expect(windowCopy.typeNotifies(settings, type), type).toBe(typeNotifies(settings, type));
+      for (const category of CATEGORIES) {
+        expect(windowCopy.categoryState(settings, category), category).toBe(categoryState(settings, category));
+        for (const on of [true, false]) {
+          expect(windowCopy.withCategory(settings.types, category, on)).toEqual(
+            withCategory(settings.types, category, on),
+          );
+        }
+      }
+    }
+    expect(windowCopy.PAUSED_UNTIL_RESUMED).toBe(PAUSED_UNTIL_RESUMED);
+    // Every half hour of two days, across a change of the clocks where the machine has one.
+    for (let at = Date.UTC(2024, 2, 30, 0); at < Date.UTC(2024, 3, 1, 0); at += 30 * 60_000) {
+      for (const choice of ['hour', 'tomorrow', 'resume'] as const) {
+        expect(windowCopy.pauseUntil(choice, at), `${choice} at ${new Date(at).toISOString()}`).toBe(
+          pauseUntil(choice, at),
+        );
+      }
+    }
   });
 });
 

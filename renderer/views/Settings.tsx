@@ -4,9 +4,17 @@ import { CATEGORIES, EVENT_CATALOG } from '../../shared/events.ts';
 import { type Settings, type SettingsPatch, SettingsPatchSchema } from '../../shared/settings.ts';
 import { Icon } from '../components/Icons.tsx';
 import { NumberSetting, type SaveSettings, TextSetting } from '../components/SettingFields.tsx';
-import { Switch } from '../components/Switch.tsx';
+import { GroupSwitch, Switch } from '../components/Switch.tsx';
 import { useToast } from '../components/Toaster.tsx';
 import { useApi } from '../hooks/transport.tsx';
+import {
+  categoryState,
+  PAUSED_UNTIL_RESUMED,
+  type PauseChoice,
+  pauseUntil,
+  typeNotifies,
+  withCategory,
+} from '../notification-switches.ts';
 import { SecuritySection } from './SecuritySettings.tsx';
 
 /** Every change is saved at once and confirmed; a refused one says why and puts the old value back. */
@@ -60,20 +68,18 @@ export function SettingsView({ status }: { status: Status | null }) {
   );
 }
 
-function notifies(settings: Settings, type: string): boolean {
-  return settings.notifications.types[type] ?? settings.notifications.defaultOn.includes(type);
+function pausedUntilWords(until: number): string {
+  if (until >= PAUSED_UNTIL_RESUMED) return 'until you resume';
+  return `until ${new Date(until).toLocaleString(undefined, { weekday: 'short', hour: 'numeric', minute: '2-digit' })}`;
 }
 
 function NotificationSection({ settings, save }: { settings: Settings; save: SaveSettings }) {
   const { notifications } = settings;
-  const paused = notifications.pausedUntil !== null && notifications.pausedUntil > Date.now();
-  const pauseUntil = (until: number, words: string) =>
-    save({ notifications: { pausedUntil: until } }, `Notifications paused ${words}.`);
-  const tomorrowMorning = () => {
-    const date = new Date();
-    date.setDate(date.getDate() + 1);
-    date.setHours(8, 0, 0, 0);
-    return date.getTime();
+  const { pausedUntil } = notifications;
+  const paused = pausedUntil !== null && pausedUntil > Date.now();
+  const pause = (choice: PauseChoice) => {
+    const until = pauseUntil(choice, Date.now());
+    return save({ notifications: { pausedUntil: until } }, `Notifications paused ${pausedUntilWords(until)}.`);
   };
   return (
     <section className="card" aria-labelledby="notify-title">
@@ -82,13 +88,7 @@ function NotificationSection({ settings, save }: { settings: Settings; save: Sav
         {paused ? (
           <>
             <p>
-              <strong>Paused</strong> until{' '}
-              {new Date(notifications.pausedUntil ?? 0).toLocaleString(undefined, {
-                weekday: 'short',
-                hour: 'numeric',
-                minute: '2-digit',
-              })}
-              . Events are still received and stored.
+              <strong>Paused</strong> {pausedUntilWords(pausedUntil)}. Events are still received and stored.
             </p>
             <button
               type="button"
@@ -102,19 +102,14 @@ function NotificationSection({ settings, save }: { settings: Settings; save: Sav
           <>
             <p className="muted">Pause notifications; events are still received and stored.</p>
             <div className="button-group">
-              <button
-                type="button"
-                className="button"
-                onClick={() => pauseUntil(Date.now() + 3_600_000, 'for an hour')}
-              >
+              <button type="button" className="button" onClick={() => pause('hour')}>
                 Pause 1 hour
               </button>
-              <button
-                type="button"
-                className="button"
-                onClick={() => pauseUntil(tomorrowMorning(), 'until tomorrow 8:00')}
-              >
+              <button type="button" className="button" onClick={() => pause('tomorrow')}>
                 Until tomorrow
+              </button>
+              <button type="button" className="button" onClick={() => pause('resume')}>
+                Until I resume
               </button>
             </div>
           </>
@@ -130,28 +125,53 @@ function NotificationSection({ settings, save }: { settings: Settings; save: Sav
       />
       <h3 className="subhead">Notify me about</h3>
       <div className="type-groups">
-        {CATEGORIES.filter((c) => c !== 'Other').map((category) => (
-          <fieldset key={category} className="type-group">
-            <legend>
-              <span className={`swatch cat-${category.toLowerCase()}`} aria-hidden="true" />
-              {category}
-            </legend>
-            {EVENT_CATALOG.filter((info) => info.category === category).map((info) => (
-              <Switch
-                key={info.type}
-                label={info.name}
-                description={info.trigger}
-                checked={notifies(settings, info.type)}
-                onChange={(on) =>
-                  save(
-                    { notifications: { types: { ...notifications.types, [info.type]: on } } },
-                    `${info.name}: ${on ? 'notifications on' : 'notifications off'}.`,
-                  )
-                }
-              />
-            ))}
-          </fieldset>
-        ))}
+        {CATEGORIES.map((category) => {
+          const types = EVENT_CATALOG.filter((info) => info.category === category);
+          const setCategory = (on: boolean) =>
+            save(
+              { notifications: { types: withCategory(notifications.types, category, on) } },
+              `${category}: ${on ? 'all notifications on' : 'all notifications off'}.`,
+            );
+          return (
+            <fieldset key={category} className="type-group">
+              <legend>
+                <span className={`swatch cat-${category.toLowerCase()}`} aria-hidden="true" />
+                {category}
+              </legend>
+              {types.length === 0 ? (
+                // No known types: the category's own switch is for the ones the app does not know.
+                <Switch
+                  label="Other event types"
+                  description="Types this app does not know yet, such as new ones SingleFile adds."
+                  checked={categoryState(notifications, category) === 'on'}
+                  onChange={setCategory}
+                />
+              ) : (
+                <>
+                  <GroupSwitch
+                    label={`All ${category}`}
+                    state={categoryState(notifications, category)}
+                    onChange={setCategory}
+                  />
+                  {types.map((info) => (
+                    <Switch
+                      key={info.type}
+                      label={info.name}
+                      description={info.trigger}
+                      checked={typeNotifies(notifications, info.type)}
+                      onChange={(on) =>
+                        save(
+                          { notifications: { types: { ...notifications.types, [info.type]: on } } },
+                          `${info.name}: ${on ? 'notifications on' : 'notifications off'}.`,
+                        )
+                      }
+                    />
+                  ))}
+                </>
+              )}
+            </fieldset>
+          );
+        })}
       </div>
     </section>
   );

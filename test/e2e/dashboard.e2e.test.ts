@@ -182,6 +182,22 @@ describe('the dashboard in Chromium', () => {
     expect(await page.getByRole('switch', { name: 'Order Submitted' }).isChecked()).toBe(true);
     const settings = (await api('getSettings')) as { notifications: { types: Record<string, boolean> } };
     expect(settings.notifications.types['order.submitted']).toBe(true);
+    // Two of the three order types on: the category's switch is mixed, and says so.
+    const allOrders = page.getByRole('checkbox', { name: 'All Orders' });
+    const indeterminate = () =>
+      allOrders.evaluate((box) => (box as unknown as { indeterminate: boolean }).indeterminate);
+    expect([await indeterminate(), await allOrders.getAttribute('aria-checked')]).toEqual([true, 'mixed']);
+    await allOrders.click();
+    await page.getByText('Orders: all notifications on.').waitFor();
+    expect(await page.getByRole('switch', { name: 'Order Cancelled' }).isChecked()).toBe(true);
+    expect([await indeterminate(), await allOrders.isChecked()]).toEqual([false, true]);
+    // Paused until resumed, across a reload; then resumed.
+    await page.getByRole('button', { name: 'Until I resume' }).click();
+    await page.getByText('Notifications paused until you resume.').waitFor();
+    await page.reload();
+    await page.getByText(/Paused until you resume/).waitFor();
+    await page.getByRole('button', { name: 'Resume now' }).click();
+    await page.getByRole('button', { name: 'Until I resume' }).waitFor();
   });
 
   it('shows the stats: totals and a chart of events per day', async () => {

@@ -1,6 +1,7 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../renderer/App.tsx';
+import { PAUSED_UNTIL_RESUMED } from '../../renderer/notification-switches.ts';
 import { createFakeMonitor } from './fake-monitor.ts';
 
 function openSettings() {
@@ -35,6 +36,66 @@ describe('Settings view', () => {
     await waitFor(() =>
       expect(fake.settings().notifications.types).toEqual({ 'order.submitted': true, 'order.completed': false }),
     );
+  });
+
+  it('a switch per category: on, off or mixed, for screen readers too, and it sets every type at once', async () => {
+    const fake = openSettings();
+    const all = (category: string) => screen.getByRole('checkbox', { name: `All ${category}` }) as HTMLInputElement;
+    const state = (category: string) => [all(category).indeterminate, all(category).getAttribute('aria-checked')];
+    await screen.findByRole('group', { name: 'Documents' });
+    // Defaults: New Document on, the other two off; no entity type on.
+    expect(state('Documents')).toEqual([true, 'mixed']);
+    expect(state('Entities')).toEqual([false, 'false']);
+    // From mixed, a click turns the whole category on (as a checkbox does).
+    fireEvent.click(all('Documents'));
+    expect(await screen.findByText('Documents: all notifications on.')).toBeTruthy();
+    expect(fake.callsTo('updateSettings')).toEqual([
+      {
+        notifications: {
+          types: {
+            'category:Documents': true,
+            'document.created': true,
+            'document.updated': true,
+            'document.deleted': true,
+          },
+        },
+      },
+    ]);
+    await waitFor(() => expect(state('Documents')).toEqual([false, 'true']));
+    expect(all('Documents').checked).toBe(true);
+    for (const name of ['New Document', 'Update Document', 'Delete Document']) {
+      expect((screen.getByRole('switch', { name }) as HTMLInputElement).checked, name).toBe(true);
+    }
+    // One type turned off makes it mixed again; the category switch then turns them all off.
+    fireEvent.click(screen.getByRole('switch', { name: 'Delete Document' }));
+    await waitFor(() => expect(state('Documents')).toEqual([true, 'mixed']));
+    fireEvent.click(all('Documents'));
+    await waitFor(() => expect(state('Documents')).toEqual([false, 'true']));
+    fireEvent.click(all('Documents'));
+    await waitFor(() => expect(state('Documents')).toEqual([false, 'false']));
+    expect(
+      ['document.created', 'document.updated', 'document.deleted'].map((t) => fake.settings().notifications.types[t]),
+    ).toEqual([false, false, false]);
+    // Other categories are left as they were.
+    expect((screen.getByRole('switch', { name: 'Order Completed' }) as HTMLInputElement).checked).toBe(true);
+  });
+
+  it('a switch for event types the app does not know (the Other category)', async () => {
+    const fake = openSettings();
+    fireEvent.click(await screen.findByRole('switch', { name: 'Other event types' }));
+    await waitFor(() => expect(fake.settings().notifications.types).toEqual({ 'category:Other': true }));
+    expect((screen.getByRole('switch', { name: 'Other event types' }) as HTMLInputElement).checked).toBe(true);
+  });
+
+  it('pause until I resume, and resume', async () => {
+    const fake = openSettings();
+    fireEvent.click(await screen.findByRole('button', { name: 'Until I resume' }));
+    expect(await screen.findByText('Notifications paused until you resume.')).toBeTruthy();
+    expect(fake.settings().notifications.pausedUntil).toBe(PAUSED_UNTIL_RESUMED);
+    expect(screen.getByText(/until you resume\. Events are still received and stored\./)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Resume now' }));
+    await waitFor(() => expect(fake.settings().notifications.pausedUntil).toBeNull());
+    expect(await screen.findByRole('button', { name: 'Until I resume' })).toBeTruthy();
   });
 
   it('digests, quiet hours and pause', async () => {
