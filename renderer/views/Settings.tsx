@@ -73,9 +73,30 @@ function pausedUntilWords(until: number): string {
   return `until ${new Date(until).toLocaleString(undefined, { weekday: 'short', hour: 'numeric', minute: '2-digit' })}`;
 }
 
+/** The longest wait setTimeout takes (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Renders again once `until` has passed, so that a state that ends at a time (a pause) ends on
+ * screen as well, not at the next render that happens for another reason.
+ */
+function useRenderAfter(until: number | null): void {
+  const [wakes, setWakes] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: each wake re-checks the time left
+  useEffect(() => {
+    if (until === null || until >= PAUSED_UNTIL_RESUMED) return;
+    const left = until - Date.now();
+    if (left < 0) return;
+    // Woken early (a wait longer than a timer takes, or a clock set back): wait again for the rest.
+    const timer = setTimeout(() => setWakes((n) => n + 1), Math.min(left + 1, MAX_TIMER_MS));
+    return () => clearTimeout(timer);
+  }, [until, wakes]);
+}
+
 function NotificationSection({ settings, save }: { settings: Settings; save: SaveSettings }) {
   const { notifications } = settings;
   const { pausedUntil } = notifications;
+  useRenderAfter(pausedUntil);
   const paused = pausedUntil !== null && pausedUntil > Date.now();
   const pause = (choice: PauseChoice) => {
     const until = pauseUntil(choice, Date.now());

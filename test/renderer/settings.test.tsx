@@ -1,5 +1,5 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { App } from '../../renderer/App.tsx';
 import { PAUSED_UNTIL_RESUMED } from '../../renderer/notification-switches.ts';
 import { createFakeMonitor } from './fake-monitor.ts';
@@ -96,6 +96,32 @@ describe('Settings view', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Resume now' }));
     await waitFor(() => expect(fake.settings().notifications.pausedUntil).toBeNull());
     expect(await screen.findByRole('button', { name: 'Until I resume' })).toBeTruthy();
+  });
+
+  it('a pause ends on screen when its time comes, without anything else happening', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      window.location.hash = '#/settings';
+      const fake = createFakeMonitor();
+      await fake.api.updateSettings({ notifications: { pausedUntil: Date.now() + 3_600_000 } });
+      render(<App transport={fake.transport} />);
+      await act(async () => {});
+      expect(screen.getByRole('button', { name: 'Resume now' })).toBeTruthy();
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(3_599_000);
+      });
+      expect(screen.getByText(/^Paused/)).toBeTruthy();
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(2_000);
+      });
+      expect(screen.queryByRole('button', { name: 'Resume now' })).toBeNull();
+      expect(screen.getByRole('button', { name: 'Pause 1 hour' })).toBeTruthy();
+      // Nothing was asked of the core: the view noticed the time by itself.
+      expect(fake.callsTo('getSettings')).toHaveLength(1);
+      expect(fake.callsTo('updateSettings')).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('digests, quiet hours and pause', async () => {
