@@ -37,6 +37,14 @@ export interface StoreCommit {
 }
 const commitChannel = channel(STORE_COMMIT_CHANNEL);
 
+/** Each time a batch finds the history locked by another connection and will try again. */
+export const STORE_LOCKED_CHANNEL = 'singlefile-monitor:store:locked';
+export interface StoreLocked {
+  /** Appends waiting for the lock. */
+  waiting: number;
+}
+const lockedChannel = channel(STORE_LOCKED_CHANNEL);
+
 export interface AppendInput {
   event: SingleFileEvent;
   /** The body as received, kept verbatim as the payload; defaults to the event re-serialized. */
@@ -63,7 +71,11 @@ export interface EventCounts {
 }
 
 export interface Store {
-  /** Resolves once the event is durably committed (fsync), together with others of its batch. */
+  /**
+   * Resolves once the event is durably committed (fsync), together with others of its batch. While
+   * another process holds the write lock it waits, without holding up the event loop, up to 5 s in all;
+   * then it rejects with StoreUnavailableError.
+   */
   append(input: AppendInput): Promise<AppendResult>;
   search(query: EventQuery): EventPage;
   get(id: number): StoredEvent | null;
@@ -112,6 +124,13 @@ interface PreparedRow {
   body: string;
 }
 
+/** Another connection holds the write lock: the batch is tried again later, nothing was written. */
+class HistoryLocked extends Error {
+  constructor(cause: unknown) {
+    super('database is locked (another process is writing to the history)', { cause });
+  }
+}
+
 /** An event of the batch failed in SQL: the batch is replayed with a savepoint per event. */
 class ItemFailed extends Error {
   constructor(cause: unknown) {
@@ -121,11 +140,17 @@ class ItemFailed extends Error {
 
 interface PendingAppend {
   input: AppendInput;
+  /** When append was called (performance.now()): a lock is waited for at most LOCK_WAIT_MS from here. */
+  since: number;
   resolve(result: AppendResult): void;
   reject(error: Error): void;
 }
 
 const DAY_MS = 86_400_000;
+/** How long an append waits, in all, for another process's write lock before it fails (503). */
+const LOCK_WAIT_MS = 5_000;
+/** How soon a batch that found the history locked tries again; the event loop serves others meanwhile. */
+const LOCK_RETRY_MS = 20;
 const RETENTION_BATCH = 5_000;
 /** Search statements kept prepared; the SQL varies only with the filters present. */
 const STATEMENT_CACHE = 64;
@@ -173,6 +198,7 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
   let lastReceivedAt = 0;
   let pending: PendingAppend[] = [];
   let flushScheduled = false;
+  let retryTimer: NodeJS.Timeout | null = null;
   let closed = false;
 
   /** Everything about an event that is computed in JS, outside the transaction (and may throw). */
@@ -228,7 +254,7 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
    */
   function writeBatch(prepared: ReadonlyArray<PreparedRow | Error>, isolate: boolean): Array<AppendResult | Error> {
     const outcomes: Array<AppendResult | Error> = [];
-    sql.begin.run();
+    beginBatch();
     try {
       lastReceivedAt = Math.max(lastReceivedAt, Number((sql.latest.get() as { at: number | null }).at ?? 0));
       for (const item of prepared) {
@@ -259,11 +285,48 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     return outcomes;
   }
 
+  /**
+   * BEGIN IMMEDIATE for a batch, without the busy timeout: commits run on the event loop, and
+   * waiting there for another process's lock (a markAllRead or retention in the tray app while
+   * `serve` runs) would freeze the receiver, the dashboard and SSE for the whole wait. A locked
+   * history throws HistoryLocked at once and flush() tries again on a timer. Once closing, nothing
+   * else is left to serve, so the last batch waits as every other write does. (Set with exec: a
+   * prepared PRAGMA busy_timeout takes effect when prepared, not when run.)
+   */
+  function beginBatch(): void {
+    if (closed) {
+      sql.begin.run();
+      return;
+    }
+    db.exec('PRAGMA busy_timeout = 0');
+    try {
+      sql.begin.run();
+    } catch (error) {
+      throw isBusy(error) ? new HistoryLocked(error) : error;
+    } finally {
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
+  /** The history is locked: fails the appends that have waited long enough, retries the rest soon. */
+  function retryLater(batch: PendingAppend[], error: HistoryLocked): void {
+    const now = performance.now();
+    for (const item of batch) {
+      if (now - item.since >= LOCK_WAIT_MS) item.reject(unavailable(error));
+      else pending.push(item);
+    }
+    if (pending.length === 0) return;
+    if (lockedChannel.hasSubscribers) lockedChannel.publish({ waiting: pending.length } satisfies StoreLocked);
+    flushScheduled = true;
+    retryTimer = setTimeout(flush, LOCK_RETRY_MS);
+  }
+
   // Group commit: every append that arrives before the next turn of the event loop shares one
   // transaction and one fsync. A bad event fails alone (the batch is replayed with a savepoint
   // per event), and no promise resolves before COMMIT has returned.
   function flush(): void {
     flushScheduled = false;
+    retryTimer = null;
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
@@ -287,7 +350,8 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
       }
     } catch (error) {
       lastReceivedAt = lastBefore;
-      for (const item of batch) item.reject(unavailable(error));
+      if (error instanceof HistoryLocked) retryLater(batch, error);
+      else for (const item of batch) item.reject(unavailable(error));
       return;
     }
     if (commitChannel.hasSubscribers) {
@@ -363,7 +427,7 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     append(input) {
       if (closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
       return new Promise((resolve, reject) => {
-        pending.push({ input, resolve, reject });
+        pending.push({ input, since: performance.now(), resolve, reject });
         if (!flushScheduled) {
           flushScheduled = true;
           setImmediate(flush);
@@ -423,6 +487,7 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     async close() {
       if (closed) return;
       closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
       flush();
       db.close();
     },

@@ -14,20 +14,22 @@
  *   like): the immutable flag refuses writes even on open files (EPERM); cleared with `chattr -i`.
  *   (chmod cannot do this: it does not affect files that are already open);
  * - a read-only history at start: chattr +i as root, chmod 444 otherwise;
- * - another writer holding the write lock: a second SQLite connection in BEGIN IMMEDIATE.
+ * - another writer holding the write lock: a second SQLite connection in BEGIN IMMEDIATE (in this
+ *   process too, where the store's lock waits can be watched on its diagnostics channel).
  */
 import { execFileSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../electron/core/log.ts';
 import { createReceiver } from '../../electron/core/receiver.ts';
-import { openStore } from '../../electron/core/store.ts';
+import { openStore, STORE_LOCKED_CHANNEL, type StoreLocked } from '../../electron/core/store.ts';
 import { type ServeProcess, startServe } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { post, send } from '../helpers/http.ts';
-import { auditHistory, countByField, historyFile } from './support.ts';
+import { auditHistory, countByField, historyFile, sleep, startMonitor } from './support.ts';
 
 const SERVE_ARGS = ['--no-dashboard'];
 const isRoot = process.getuid?.() === 0;
@@ -222,7 +224,7 @@ describe('storage faults while serve runs', () => {
     }
   });
 
-  it('another writer holding the write lock: 503 once the busy timeout passes, then 200', async () => {
+  it('another writer holding the write lock: 503 once the lock wait passes, then 200', async () => {
     const dataDir = newDir();
     const serve = await startServe(dataDir, SERVE_ARGS);
     const other = new DatabaseSync(historyFile(dataDir));
@@ -230,8 +232,7 @@ describe('storage faults while serve runs', () => {
       const url = serve.ready.localUrl;
       expect((await post(url, eventBody('lock0'))).status).toBe(200);
       other.exec('BEGIN IMMEDIATE');
-      // One delivery only: while the store waits for the lock its event loop is blocked (node:sqlite
-      // is synchronous), so each group commit costs the whole busy timeout.
+      // Held for longer than the store waits in all (5 s): the delivery is refused, to be retried.
       const locked = await post(url, eventBody('lock1'));
       other.exec('COMMIT');
       expect(locked.status).toBe(503);
@@ -249,6 +250,58 @@ describe('storage faults while serve runs', () => {
       expect(await serve.stop()).toBe(0);
     }
   }, 20_000);
+});
+
+describe('the write lock held by another connection, seen from inside the monitor', () => {
+  const running: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const stop of running.splice(0).reverse()) await stop();
+  });
+
+  /** A monitor on a fresh history, a second connection to it, and the store's lock waits as they happen. */
+  async function withOtherWriter() {
+    const dataDir = newDir();
+    const started = await startMonitor(dataDir);
+    const other = new DatabaseSync(historyFile(dataDir));
+    const waits: StoreLocked[] = [];
+    const onLocked = (message: unknown) => waits.push(message as StoreLocked);
+    subscribe(STORE_LOCKED_CHANNEL, onLocked);
+    running.push(async () => {
+      unsubscribe(STORE_LOCKED_CHANNEL, onLocked);
+      if (other.isTransaction) other.exec('ROLLBACK');
+      other.close();
+      await started.monitor.stop();
+    });
+    /** Resolves once the store reports `count` appends waiting for the lock; fails if `answers` settle first. */
+    const waiting = async (count: number, answers: Promise<unknown>) => {
+      let settled = false;
+      void answers.finally(() => {
+        settled = true;
+      });
+      while (!waits.some((w) => w.waiting >= count)) {
+        if (settled) throw new Error(`answered before ${count} appends were waiting for the lock`);
+        await sleep(5);
+      }
+    };
+    return { ...started, dataDir, other, waiting };
+  }
+
+  it('keeps answering health checks while a delivery waits for the lock, then stores it', async () => {
+    const { localUrl, base, dataDir, other, waiting } = await withOtherWriter();
+    other.exec('BEGIN IMMEDIATE');
+    let answered = false;
+    const delivery = post(localUrl, eventBody('wait0')).finally(() => {
+      answered = true;
+    });
+    await waiting(1, delivery);
+    // The commit waits on a timer, not inside SQLite: the event loop serves everyone meanwhile.
+    for (let i = 0; i < 3; i++) expect((await send(`${base}/healthz`)).status).toBe(200);
+    expect(answered).toBe(false);
+    other.exec('COMMIT');
+    const res = await delivery;
+    expect([res.status, JSON.parse(res.body)]).toEqual([200, { status: 'ok' }]);
+    expect([...countByField(auditHistory(dataDir), 'document_id')]).toEqual([['wait0', 1]]);
+  });
 });
 
 const readOnlyMethod = canChattr ? 'chattr' : isRoot ? null : 'chmod';
