@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -9,7 +10,9 @@ import {
   InvalidQueryError,
   openConnection,
   openStore,
+  STORE_COMMIT_CHANNEL,
   type Store,
+  type StoreCommit,
   StoreUnavailableError,
 } from '../electron/core/store.ts';
 import { type EventPage, EventPageSchema, type EventQuery } from '../shared/api.ts';
@@ -329,6 +332,46 @@ describe('store: group commit and close', () => {
     const reopened = open();
     expect(reopened.counts().total).toBe(200);
     expect(walk(reopened, { limit: 37 }).ids.sort((x, y) => x - y)).toEqual([...ids].sort((x, y) => x - y));
+  });
+
+  it('commits appends that arrive together in fewer transactions than events, resolving each after its commit', async () => {
+    const store = open();
+    const n = 50;
+    // What the store publishes for each transaction (the bench reads the same channel), and when
+    // each append resolved, in one timeline.
+    const timeline: Array<{ committed: number } | { resolved: number; visible: boolean }> = [];
+    const onCommit = (message: unknown) => timeline.push({ committed: (message as StoreCommit).events });
+    subscribe(STORE_COMMIT_CHANNEL, onCommit);
+    const db = rawDb();
+    try {
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          store.append({ event: ev('task.created', { n: i }) }).then(({ event }) => {
+            // Read by another connection the moment the promise resolves: committed, not pending.
+            const visible = db.prepare('SELECT 1 FROM events WHERE id = ?').get(event.id) !== undefined;
+            timeline.push({ resolved: i, visible });
+          }),
+        ),
+      );
+    } finally {
+      unsubscribe(STORE_COMMIT_CHANNEL, onCommit);
+      db.close();
+    }
+    const commits = timeline.flatMap((entry) => ('committed' in entry ? [entry.committed] : []));
+    expect(commits.reduce((sum, events) => sum + events, 0)).toBe(n);
+    expect(commits.length).toBeLessThan(n);
+    // At every point of the timeline, no more appends have resolved than have been committed.
+    let committed = 0;
+    let resolved = 0;
+    for (const entry of timeline) {
+      if ('committed' in entry) committed += entry.committed;
+      else {
+        resolved++;
+        const seen = { append: entry.resolved, beforeItsCommit: resolved > committed, visible: entry.visible };
+        expect(seen).toEqual({ append: entry.resolved, beforeItsCommit: false, visible: true });
+      }
+    }
+    expect(resolved).toBe(n);
   });
 
   it('has committed an event by the time its append resolves: another connection sees it', async () => {

@@ -25,7 +25,13 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../electron/core/log.ts';
 import { createReceiver } from '../../electron/core/receiver.ts';
-import { openStore, STORE_LOCKED_CHANNEL, type StoreLocked } from '../../electron/core/store.ts';
+import {
+  openStore,
+  STORE_COMMIT_CHANNEL,
+  STORE_LOCKED_CHANNEL,
+  type StoreCommit,
+  type StoreLocked,
+} from '../../electron/core/store.ts';
 import { type ServeProcess, startServe } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { post, send } from '../helpers/http.ts';
@@ -301,6 +307,48 @@ describe('the write lock held by another connection, seen from inside the monito
     const res = await delivery;
     expect([res.status, JSON.parse(res.body)]).toEqual([200, { status: 'ok' }]);
     expect([...countByField(auditHistory(dataDir), 'document_id')]).toEqual([['wait0', 1]]);
+  });
+
+  it('answers 503 to exactly the event of a batch that cannot be stored, 200 to the others, all stored', async () => {
+    const { localUrl, dataDir, other, waiting } = await withOtherWriter();
+    const commits: StoreCommit[] = [];
+    const onCommit = (message: unknown) => commits.push(message as StoreCommit);
+    subscribe(STORE_COMMIT_CHANNEL, onCommit);
+    try {
+      // A constraint that one event alone violates, added to the history from outside the store.
+      other.exec(`CREATE TRIGGER refuse_one BEFORE INSERT ON events WHEN NEW.event_type = 'document.poison'
+                  BEGIN SELECT RAISE(ABORT, 'injected: this event cannot be stored'); END`);
+      // The lock held meanwhile gathers the concurrent deliveries into one batch.
+      other.exec('BEGIN IMMEDIATE');
+      const sent = ids('batch', 12);
+      const poison = JSON.stringify({ event_type: 'document.poison', document_id: 'poison' });
+      const answers = Promise.all(
+        [...sent.map((id) => [id, eventBody(id)]), ['poison', poison]].map(async ([id, body]) => {
+          const res = await post(localUrl, body as string);
+          return { id, status: res.status, body: JSON.parse(res.body) };
+        }),
+      );
+      await waiting(sent.length + 1, answers);
+      other.exec('COMMIT');
+      const answered = await answers;
+      expect(answered.filter((a) => a.status !== 200)).toEqual([
+        { id: 'poison', status: 503, body: { error: 'could not store the event, retry later' } },
+      ]);
+      expect(answered.filter((a) => a.status === 200).map((a) => a.body)).toEqual(sent.map(() => ({ status: 'ok' })));
+      // All thirteen went in one transaction: the failure was inside a batch, and stayed there.
+      expect(commits.map((c) => c.events)).toEqual([sent.length + 1]);
+      const audit = auditHistory(dataDir);
+      expect(audit.integrity).toBe('ok');
+      expect(audit.indexed).toBe(audit.rows.length);
+      expect([...countByField(audit, 'document_id')].sort()).toEqual(sent.map((id) => [id, 1]).sort());
+
+      // The fault cleared, the sender's retry is stored.
+      other.exec('DROP TRIGGER refuse_one');
+      const retry = await post(localUrl, poison);
+      expect([retry.status, JSON.parse(retry.body)]).toEqual([200, { status: 'ok' }]);
+    } finally {
+      unsubscribe(STORE_COMMIT_CHANNEL, onCommit);
+    }
   });
 });
 
