@@ -1,4 +1,4 @@
-import type { EventQuery } from '../shared/api.ts';
+import { type EventQuery, EventQuerySchema } from '../shared/api.ts';
 import { CATEGORIES, type Category, type StoredEvent } from '../shared/events.ts';
 
 /**
@@ -23,6 +23,12 @@ export type Route =
   | { view: 'stats' };
 
 export const EMPTY_QUERY: HistoryQuery = { text: '', categories: [], types: [], from: null, to: null };
+
+/**
+ * The longest search text the Monitor API takes (EventQuerySchema): the search box and a link's
+ * `q` stop there, since a longer one would only be refused.
+ */
+export const MAX_SEARCH_TEXT = EventQuerySchema.shape.text.unwrap().maxLength ?? 500;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -50,7 +56,7 @@ function parseQuery(params: URLSearchParams): HistoryQuery {
     return value && DAY.test(value) ? value : null;
   };
   return {
-    text: params.get('q') ?? '',
+    text: (params.get('q') ?? '').slice(0, MAX_SEARCH_TEXT),
     categories: list('c').filter((c): c is Category => (CATEGORIES as readonly string[]).includes(c)),
     types: list('t'),
     from: day('from'),

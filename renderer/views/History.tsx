@@ -16,7 +16,7 @@ import { formatDateTime, formatRelative } from '../format.ts';
 import { useApi } from '../hooks/transport.tsx';
 import type { EventList } from '../hooks/useEventList.ts';
 import { eventName } from '../names.ts';
-import { EMPTY_QUERY, type HistoryQuery, toEventQuery } from '../router.ts';
+import { EMPTY_QUERY, type HistoryQuery, MAX_SEARCH_TEXT, toEventQuery } from '../router.ts';
 
 export const ROW_HEIGHT = 60;
 // Ask for the next page this many rows before the end, so that scrolling rarely waits.
@@ -121,6 +121,7 @@ function SearchBar({
         aria-label="Search events"
         placeholder="Search documents, entities, orders…   ( / )"
         value={draft}
+        maxLength={MAX_SEARCH_TEXT}
         autoComplete="off"
         spellCheck={false}
         onChange={(e) => setDraft(e.target.value)}

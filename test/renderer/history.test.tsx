@@ -1,6 +1,7 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../renderer/App.tsx';
+import { EventQuerySchema } from '../../shared/api.ts';
 import { createFakeMonitor, makeEvent } from './fake-monitor.ts';
 
 const fixtures = [
@@ -39,6 +40,17 @@ describe('History view', () => {
     await waitFor(() => expect(rows()).toHaveLength(1));
     expect(window.location.hash).toBe('#/history?q=certificate');
     expect(fake.callsTo('listEvents').at(-1)).toMatchObject({ text: 'certificate' });
+  });
+
+  it('takes at most the 500 characters of search text the Monitor API accepts, typed or in a link', async () => {
+    expect(EventQuerySchema.shape.text.unwrap().maxLength).toBe(500);
+    const fake = openHistory(`#/history?q=${'ord_'.repeat(200)}`);
+    const box = (await screen.findByRole('searchbox', { name: 'Search events' })) as HTMLInputElement;
+    expect(box.maxLength).toBe(500);
+    await waitFor(() => expect(fake.callsTo('listEvents').length).toBeGreaterThan(0));
+    expect(fake.callsTo('listEvents').at(-1)?.text).toBe('ord_'.repeat(125));
+    expect(box.value).toHaveLength(500);
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('filters by category with a chip, and takes filters from the URL (back/forward)', async () => {
