@@ -184,11 +184,6 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     }
   }
 
-  function clearTimers(): void {
-    for (const timer of [reconnectTimer, selfTestTimer, offlineTimer]) if (timer) clearTimeout(timer);
-    reconnectTimer = selfTestTimer = offlineTimer = null;
-  }
-
   function connect(): void {
     const mine = ++generation;
     // Whatever goes wrong in an attempt — the provider, or saving the name or the URL on a full
@@ -261,18 +256,31 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     scheduleSelfTest(0);
   }
 
-  function failed(reason: string, delay = backoffDelay(status.attempts + 1, timing)): void {
+  /** Ends the current attempt or tunnel: its late news is ignored from now on. */
+  function drop(): void {
     generation++;
     session?.close();
     session = null;
     for (const timer of [selfTestTimer, reconnectTimer]) if (timer) clearTimeout(timer);
     selfTestTimer = reconnectTimer = null;
     selfTestMisses = 0;
+  }
+
+  /** A deliberate fresh tunnel: straight to "reconnecting", since nothing has failed. */
+  function reopen(): void {
+    drop();
+    connect();
+  }
+
+  function failed(reason: string, delay = backoffDelay(status.attempts + 1, timing)): void {
+    drop();
     log.warn('tunnel', `offline: ${reason}; retrying in ${Math.round(delay / 100) / 10} s`);
     update({ state: 'offline', lastError: reason });
     offlineTimer ??= setTimeout(() => {
       offlineNoticeSent = true;
-      notice('tunnel-offline', 'SingleFile cannot reach this computer', `The tunnel is offline: ${reason}. Retrying.`);
+      // The reason of now: after two minutes of retries it may no longer be the first one.
+      const why = status.lastError ?? reason;
+      notice('tunnel-offline', 'SingleFile cannot reach this computer', `The tunnel is offline: ${why}. Retrying.`);
     }, timing.offlineNoticeAfterMs);
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;
@@ -347,14 +355,14 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
       connect();
     },
     stop() {
-      generation++;
-      clearTimers();
-      session?.close();
-      session = null;
+      drop();
+      if (offlineTimer) clearTimeout(offlineTimer);
+      offlineTimer = null;
       offlineNoticeSent = false;
       for (const resolve of waitingProbes.values()) resolve();
       waitingProbes.clear();
-      update({ state: 'stopped', attempts: 0 });
+      // A "URL changed" warning belongs to the run that saw it; the next start compares afresh.
+      update({ state: 'stopped', attempts: 0, urlChanged: null });
     },
     status: () => status,
     selfTest,
@@ -362,14 +370,18 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
       waitingProbes.get(nonce)?.();
     },
     reconnect() {
-      if (status.state !== 'stopped') failed('reconnecting on request', 0);
+      if (status.state !== 'stopped') reopen();
     },
     renewUrl() {
-      if (!names) return; // the URL is not ours to change (a custom URL): only the token changes
+      // The person takes a new URL to paste now, so an earlier "URL changed" warning is settled.
+      if (!names) {
+        update({ urlChanged: null }); // the URL is not ours to change (a custom URL): only the token changes
+        return;
+      }
       options.memory.saveSubdomain(names.make());
       options.memory.savePublicUrl(null);
-      update({ publicUrl: null });
-      if (status.state !== 'stopped') failed('reconnecting on request', 0);
+      update({ publicUrl: null, urlChanged: null });
+      if (status.state !== 'stopped') reopen();
     },
   };
 }
