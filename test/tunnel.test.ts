@@ -637,12 +637,19 @@ describe('tunnel resources', () => {
       timing: { ...FAST_TIMING, backoffBaseMs: 1, backoffMaxMs: 5, selfTestIntervalMs: 60_000 },
     });
     supervisor.start();
+    // Requests through the tunnel now and then, so that the client holds connections to the
+    // receiver that have carried one when it closes: the kind it used to leave open forever.
+    const throughTheTunnel = async () => {
+      const healthz = `${supervisor?.status().publicUrl}/healthz`;
+      expect((await server.request(healthz, { path: '/healthz' })).status).toBe(200);
+    };
     for (let i = 0; i < 200; i++) {
       await until(
         'online',
         () => supervisor?.status().state,
         (s) => s === 'online',
       );
+      if (i % 20 === 0) await throughTheTunnel();
       supervisor.reconnect();
     }
     await until(
@@ -650,6 +657,7 @@ describe('tunnel resources', () => {
       () => supervisor?.status().state,
       (s) => s === 'online',
     );
+    await throughTheTunnel();
     supervisor.stop();
     expect(onlineCount).toBeGreaterThanOrEqual(201);
 

@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import Tunnel, { type TunnelInfo } from 'localtunnel/lib/Tunnel.js';
 import type { TunnelNames, TunnelProvider, TunnelSession } from './tunnel.ts';
 
@@ -31,6 +33,10 @@ export const localtunnelNames: TunnelNames = { make: newSubdomain, of: subdomain
  *   client's whole life, even after it has been closed;
  * - it never re-registers after the server drops it, so any error ends the session and the
  *   supervisor opens a fresh client.
+ * - when a tunnel socket closes, the client ends its connection to the receiver but never destroys
+ *   it, and by then nothing reads that connection (its pipe to the tunnel socket is gone), so the
+ *   end of it is never seen and the socket stays open for good: one per tunnel socket that carried
+ *   a request, at every reconnect. It is destroyed here together with its tunnel socket.
  * `local_host` is left unset on purpose: setting it makes the client rewrite the Host header by
  * turning the first chunk of each connection into a string, which can corrupt a body's UTF-8.
  */
@@ -40,6 +46,14 @@ class SupervisedTunnel extends Tunnel {
   constructor(options: { port: number; host: string; subdomain?: string }, registrationTimeoutMs: number) {
     super(options);
     this.registrationTimeoutMs = registrationTimeoutMs;
+  }
+
+  override _establish(info: TunnelInfo): void {
+    super._establish(info);
+    // The client pipes each receiver connection into its tunnel socket: that is where to find it.
+    this.tunnelCluster?.on('open', (remote: Socket) => {
+      remote.on('pipe', (local: Readable) => remote.once('close', () => local.destroy()));
+    });
   }
 
   override _init(callback: (error: Error | null, info?: TunnelInfo) => void): void {

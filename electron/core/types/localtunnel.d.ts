@@ -26,7 +26,10 @@ declare module 'localtunnel/lib/Tunnel.js' {
     closed: boolean;
     url?: string;
     clientId?: string;
+    /** Set by _establish: emits 'open' with each tunnel socket it connects. */
+    tunnelCluster?: EventEmitter;
     _getInfo(body: unknown): TunnelInfo;
+    _establish(info: TunnelInfo): void;
     _init(callback: (error: Error | null, info?: TunnelInfo) => void): void;
     open(callback: (error?: Error) => void): void;
     close(): void;
