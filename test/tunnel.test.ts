@@ -4,7 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeRequest } from '../electron/core/http-probe.ts';
 import { silentLogger } from '../electron/core/log.ts';
-import { createMonitor, type Monitor } from '../electron/core/monitor.ts';
+import { createMonitor, lastKnownUrls, type Monitor } from '../electron/core/monitor.ts';
 import { createReceiver, type Receiver } from '../electron/core/receiver.ts';
 import { openStore, type Store } from '../electron/core/store.ts';
 import {
@@ -419,6 +419,38 @@ describe('tunnel with the receiver briefly down', () => {
     expect(answers.slice(0, -1).every((status) => status === 0 || status >= 500)).toBe(true);
     const stored = store.search({ text: 'doc_late' }).events;
     expect(stored).toHaveLength(1);
+  });
+});
+
+describe('the public URL across runs on one history', () => {
+  it('`url` gives what the latest run gave: nothing public after a run without a tunnel; the tunnel still remembers its URL', async () => {
+    const server = await tunnelServer();
+    const dir = dataDir();
+    const first = await startMonitorWithTunnel(server, dir, 'sfm-urlacrossruns');
+    expect(lastKnownUrls(dir).publicUrl).toBe(first.started.publicUrl);
+    await first.stop();
+
+    const local = createMonitor({ dataDir: dir, tunnel: { provider: 'none' } });
+    cleanups.push(() => local.stop());
+    const { localUrl } = await local.start();
+    expect(lastKnownUrls(dir)).toEqual({ localUrl, publicUrl: null });
+    await local.stop();
+    expect(lastKnownUrls(dir)).toEqual({ localUrl, publicUrl: null });
+
+    // The URL pasted into SingleFile is still the first one: a later tunnel that cannot get its
+    // name back says that the URL changed, from that one.
+    server.reserveName('sfm-urlacrossruns');
+    const third = await startMonitorWithTunnel(server, dir);
+    const online = await until(
+      'online',
+      () => third.monitor.getStatus({}),
+      (s) => s.tunnel.state === 'online',
+    );
+    expect(online.tunnel.urlChanged).toEqual({
+      from: `http://sfm-urlacrossruns.localhost:${server.port}`,
+      to: online.tunnel.publicUrl,
+    });
+    expect(lastKnownUrls(dir).publicUrl).toBe(online.webhookUrl);
   });
 });
 

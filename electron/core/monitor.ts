@@ -47,8 +47,14 @@ const SETTING = {
   token: 'receiver.token',
   /** Kept apart from the settings, which the UI reads: the secret is write-only. */
   signingSecret: 'receiver.signingSecret',
+  /** The webhook URLs of the latest run, which `url` prints: what that run's provider gave. */
   lastLocalUrl: 'runtime.localUrl',
   lastPublicUrl: 'runtime.publicUrl',
+  /**
+   * The last public URL a tunnel gave, kept across runs without one: the URL the person pasted
+   * into SingleFile, which the next tunnel compares its URL with (urlChanged).
+   */
+  tunnelPublicUrl: 'tunnel.publicUrl',
 } as const;
 
 export interface MonitorOptions {
@@ -182,13 +188,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   const tunnelMemory: TunnelMemory = {
     load() {
-      const publicUrl = store.getSetting(SETTING.lastPublicUrl);
+      const publicUrl = store.getSetting(SETTING.tunnelPublicUrl);
       return { subdomain: settings.tunnel.subdomain, publicUrl: typeof publicUrl === 'string' ? publicUrl : null };
     },
     saveSubdomain(name) {
       saveSettings(applySettingsPatch(settings, { tunnel: { subdomain: name } }));
     },
     savePublicUrl(url) {
+      store.setSetting(SETTING.tunnelPublicUrl, url);
       store.setSetting(SETTING.lastPublicUrl, url);
     },
   };
@@ -429,6 +436,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
       const port = await receiver.listen(options.port ?? 0);
       localUrl = `http://127.0.0.1:${port}/webhooks/${webhookToken}`;
       store.setSetting(SETTING.lastLocalUrl, localUrl);
+      // This run has no public URL until its provider gives one (none never does): an earlier
+      // run's would have `url` print an address that no longer leads here.
+      store.setSetting(SETTING.lastPublicUrl, null);
       runRetention();
       retentionTimer = setInterval(runRetention, RETENTION_INTERVAL_MS);
       retentionTimer.unref();
