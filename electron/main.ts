@@ -16,7 +16,7 @@ import {
 } from 'electron';
 import { createLogger } from './core/log.ts';
 import { createMonitor } from './core/monitor.ts';
-import { forwardPushes, type RendererLocation, registerMonitorIpc } from './ipc.ts';
+import { createExportSaver, forwardPushes, type RendererLocation, registerMonitorIpc } from './ipc.ts';
 import { createLoginItem } from './login-item.ts';
 import { createNotifier } from './notifications.ts';
 import { createTrayController } from './tray.ts';
@@ -110,6 +110,12 @@ function run(): void {
           ipcMain,
           api: monitor,
           renderer,
+          saveExport: createExportSaver({
+            dialog,
+            windowOf: (sender) => BrowserWindow.fromWebContents(sender),
+            api: monitor,
+            folder: app.getPath('downloads'),
+          }),
           log,
           onCalled: (method) => {
             if (REFRESHING_METHODS.has(method)) trayApp?.refresh();

@@ -1,5 +1,6 @@
-import type { MonitorApi } from '../shared/api.ts';
+import type { MonitorBridge } from '../shared/api.ts';
 import { type Connection, createDashboardClient, type Transport } from './dashboard-client.ts';
+import { downloadFile } from './download.ts';
 
 /**
  * Picks the way to the core: `window.monitor` when the tray app's preload has put it there (IPC),
@@ -15,7 +16,7 @@ const ALWAYS_LIVE: Connection = { get: () => 'live', subscribe: () => () => {} }
 
 /** What picking needs of the page: given, not reached for, so that it is testable anywhere. */
 export interface PickEnv {
-  window: { monitor?: MonitorApi; location: { hash: string; origin: string; pathname: string; search: string } };
+  window: { monitor?: MonitorBridge; location: { hash: string; origin: string; pathname: string; search: string } };
   history: { replaceState(state: unknown, unused: string, url: string): void };
   storage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
   createDashboardClient?: typeof createDashboardClient;
@@ -28,11 +29,14 @@ export function hasTokenInHash(hash: string): boolean {
 
 export function pickTransport(env: PickEnv): Transport | null {
   const bridge = env.window.monitor;
-  if (bridge && typeof bridge.getStatus === 'function') return { api: bridge, connection: ALWAYS_LIVE };
+  if (bridge && typeof bridge.getStatus === 'function') {
+    // The main process asks where to save and writes the file: progress cannot cross IPC.
+    return { api: bridge, connection: ALWAYS_LIVE, saveExport: (request) => bridge.saveExport(request) };
+  }
   const token = takeToken(env);
   if (!token) return null;
   const create = env.createDashboardClient ?? createDashboardClient;
-  return create({ baseUrl: env.window.location.origin, token });
+  return create({ baseUrl: env.window.location.origin, token, saveFile: downloadFile });
 }
 
 /**

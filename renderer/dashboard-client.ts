@@ -1,13 +1,18 @@
 import {
   type ApiRequest,
   type ApiResponse,
+  EXPORT_PATH,
+  type ExportRequest,
   type MonitorApi,
   type MonitorMethod,
   monitorApiContract,
   type PushChannel,
   type PushPayload,
   pushContract,
+  type SavedExport,
+  type SaveExport,
 } from '../shared/api.ts';
+import { exportCounter } from './export-count.ts';
 
 /**
  * The Monitor API over the dashboard's loopback HTTP: `POST /api/<method>` with the access token,
@@ -24,10 +29,18 @@ export interface Connection {
   subscribe(listener: (state: ConnectionState) => void): () => void;
 }
 
-/** The API and the state of the link it goes over. */
+/** The API, the state of the link it goes over, and the window's export (saved as a file). */
 export interface Transport {
   api: MonitorApi;
   connection: Connection;
+  saveExport: SaveExport;
+}
+
+/** A download the page hands to the browser: the file's pieces as they arrived. */
+export interface DownloadFile {
+  filename: string;
+  contentType: string;
+  parts: Uint8Array[];
 }
 
 export class ApiError extends Error {
@@ -60,6 +73,8 @@ export interface DashboardClientOptions {
   createEventSource?: (url: string) => EventSourceLike;
   /** How long to wait before opening a new stream after the server closed one. */
   retryMs?: number;
+  /** Hands an export to the browser as a download (the page's DOM; renderer/download.ts). */
+  saveFile?: (file: DownloadFile) => void;
 }
 
 const METHODS = Object.keys(monitorApiContract) as MonitorMethod[];
@@ -89,11 +104,47 @@ export function createDashboardClient(options: DashboardClientOptions): Transpor
       body: JSON.stringify(request ?? {}),
     });
     const text = await response.text();
-    if (!response.ok) {
-      if (response.status === 401 || response.status === 403) setState('unauthorized');
-      throw new ApiError(response.status, errorMessage(text) ?? `${method} failed (${response.status})`);
-    }
+    if (!response.ok) throw refused(response, text, method);
     return monitorApiContract[method].response.parse(JSON.parse(text)) as ApiResponse<M>;
+  }
+
+  function refused(response: Response, text: string, what: string): ApiError {
+    if (response.status === 401 || response.status === 403) setState('unauthorized');
+    return new ApiError(response.status, errorMessage(text) ?? `${what} failed (${response.status})`);
+  }
+
+  /**
+   * The window's export: the dashboard answers with the file itself, written as it reads the
+   * history; it is read piece by piece, counted as it goes, and handed over as a download.
+   */
+  async function saveExport(request: ExportRequest, onProgress?: (count: number) => void): Promise<SavedExport> {
+    if (!options.saveFile) throw new Error('This window cannot save files.');
+    const response = await doFetch(`${options.baseUrl}${EXPORT_PATH}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${options.token}` },
+      body: JSON.stringify(request),
+    });
+    if (!response.ok || !response.body) throw refused(response, await response.text(), 'export');
+    const filename =
+      /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ??
+      `singlefile-events.${request.format}`;
+    const counter = exportCounter(request.format);
+    const parts: Uint8Array[] = [];
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        counter.add(value);
+        onProgress?.(counter.count());
+      }
+    } catch {
+      // The server cuts the connection when it cannot finish: what came is not the whole file.
+      throw new Error('The export broke off before it was complete; nothing was saved.');
+    }
+    options.saveFile({ filename, contentType: response.headers.get('content-type') ?? 'text/plain', parts });
+    return { filename, count: counter.count() };
   }
 
   function openStream(): void {
@@ -163,6 +214,7 @@ export function createDashboardClient(options: DashboardClientOptions): Transpor
         };
       },
     },
+    saveExport,
     connection: {
       get: () => state,
       subscribe(listener) {

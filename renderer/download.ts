@@ -1,6 +1,8 @@
-/** Hands text to the browser as a file download (the dashboard has no file system of its own). */
-export function downloadText(content: string, filename: string, contentType: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type: contentType }));
+import type { DownloadFile } from './dashboard-client.ts';
+
+/** Hands a file to the browser as a download (the dashboard has no file system of its own). */
+export function downloadFile({ filename, contentType, parts }: DownloadFile): void {
+  const url = URL.createObjectURL(new Blob(parts as BlobPart[], { type: contentType }));
   const link = document.createElement('a');
   link.href = url;
   link.download = filename;

@@ -107,13 +107,34 @@ export const ExportRequestSchema = z.strictObject({
   format: z.enum(['csv', 'json']),
   query: EventQuerySchema.omit({ cursor: true, limit: true }).optional(),
 });
+export type ExportRequest = z.input<typeof ExportRequestSchema>;
 
+/** `exportEvents`: the whole export in one answer, for scripts and small exports. */
 export const ExportResultSchema = z.object({
   filename: z.string(),
   contentType: z.string(),
   content: z.string(),
   count: z.number().int(),
 });
+
+/** What the window's export saved: the file's name and the number of events in it. */
+export const SavedExportSchema = z.object({ filename: z.string(), count: z.number().int() });
+export type SavedExport = z.infer<typeof SavedExportSchema>;
+
+/**
+ * The window's export, which is never held whole: written a page at a time, with the event
+ * loop free between pages, so that a large one holds up neither the receiver nor the memory.
+ * In the tray app the main process asks where to save it and writes the file
+ * (`window.monitor.saveExport`, over IPC); from the dashboard it is `POST EXPORT_PATH` with an
+ * ExportRequest, answered with the file as a stream, which the page saves as a download.
+ * Resolves with null when the person cancelled; `onProgress` hears the events saved so far
+ * (where the transport can tell).
+ */
+export type SaveExport = (request: ExportRequest, onProgress?: (count: number) => void) => Promise<SavedExport | null>;
+export const EXPORT_PATH = '/api/export';
+
+/** What the tray app's preload puts on `window.monitor`: the Monitor API, and the window's export. */
+export type MonitorBridge = MonitorApi & { saveExport: SaveExport };
 
 /** Where a test event got to: the place it failed, in the order an event travels. */
 export const TestEventResultSchema = z.object({
@@ -139,6 +160,7 @@ export const monitorApiContract = {
   getSettings: { request: NoRequest, response: SettingsSchema },
   updateSettings: { request: SettingsPatchSchema, response: SettingsSchema },
   getStats: { request: StatsRequestSchema, response: StatsSchema },
+  /** The whole export in one answer; the window saves a streamed one instead (SaveExport). */
   exportEvents: { request: ExportRequestSchema, response: ExportResultSchema },
   /** A new secret token and a new tunnel name: the old URL stops working at once. */
   regenerateWebhookUrl: { request: NoRequest, response: StatusSchema },

@@ -7,6 +7,7 @@ import {
   ApiError,
   type ConnectionState,
   createDashboardClient,
+  type DownloadFile,
   type EventSourceLike,
 } from '../renderer/dashboard-client.ts';
 import { tempDir } from './helpers/fixtures.ts';
@@ -167,5 +168,65 @@ describe('dashboard client', () => {
     first.readyState = 2;
     first.onerror?.({});
     await expect.poll(() => FakeEventSource.opened.length).toBe(2);
+  });
+
+  describe("the window's export", () => {
+    const saving = (token = dashboard.token, fetcher?: typeof fetch) => {
+      const files: DownloadFile[] = [];
+      const transport = createDashboardClient({
+        baseUrl,
+        token,
+        createEventSource: (url) => new FakeEventSource(url),
+        saveFile: (file) => files.push(file),
+        ...(fetcher ? { fetch: fetcher } : {}),
+      });
+      return { transport, files };
+    };
+
+    it('reads the streamed file, counts its events as they come and hands it over as a download', async () => {
+      for (let i = 0; i < 3; i++) {
+        const body = { event_type: 'entity.created', entity_name: `Acme "${i}", Inc.\nBranch`, entity_id: `ent_x${i}` };
+        await post(webhookUrl, JSON.stringify(body));
+      }
+      for (const format of ['csv', 'json'] as const) {
+        const { transport, files } = saving();
+        const progress: number[] = [];
+        const saved = await transport.saveExport({ format, query: { types: ['entity.created'] } }, (count) =>
+          progress.push(count),
+        );
+        expect(saved).toEqual({
+          filename: expect.stringMatching(new RegExp(`^singlefile-events-.*\\.${format}$`)),
+          count: 3,
+        });
+        expect(progress.at(-1)).toBe(3);
+        expect(files).toHaveLength(1);
+        const text = Buffer.concat(files[0]?.parts ?? []).toString('utf8');
+        expect(text).toBe((await monitor.exportEvents({ format, query: { types: ['entity.created'] } })).content);
+        expect(files[0]?.contentType).toBe(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json');
+      }
+    });
+
+    it('with a token that is no longer valid: fails, saves nothing, and says the link expired', async () => {
+      const { transport, files } = saving('x'.repeat(43));
+      await expect(transport.saveExport({ format: 'csv' })).rejects.toThrow(ApiError);
+      expect(files).toEqual([]);
+      expect(transport.connection.get()).toBe('unauthorized');
+    });
+
+    it('an answer cut off half way is an error, not a smaller file', async () => {
+      const cut: typeof fetch = async () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('[\n{"id":1}'));
+              controller.error(new TypeError('terminated'));
+            },
+          }),
+          { status: 200, headers: { 'Content-Type': 'application/json' } },
+        );
+      const { transport, files } = saving(dashboard.token, cut);
+      await expect(transport.saveExport({ format: 'json' })).rejects.toThrow('broke off');
+      expect(files).toEqual([]);
+    });
   });
 });

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { type MonitorApi, type MonitorMethod, monitorApiContract, type PushChannel } from '../../shared/api.ts';
+import type { z } from 'zod';
+import {
+  EXPORT_PATH,
+  ExportRequestSchema,
+  type MonitorApi,
+  type MonitorMethod,
+  monitorApiContract,
+  type PushChannel,
+} from '../../shared/api.ts';
 import {
   checkToken,
   isAllowedFetchSite,
@@ -12,6 +20,7 @@ import {
   SECURITY_HEADERS,
   staticFile,
 } from './dashboard-guard.ts';
+import { ExportAbortedError, exportContentType, exportFilename, streamExport } from './export-format.ts';
 import type { Logger } from './log.ts';
 
 export interface DashboardOptions {
@@ -96,6 +105,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' }, { Allow: 'GET' });
         return openStream(req, res);
       }
+      if (path === EXPORT_PATH) return sendExport(req, res);
       return callApi(req, res, path.slice('/api/'.length));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -104,27 +114,44 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return serveStatic(req, res, path);
   }
 
-  async function callApi(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
-    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
-    if (!Object.hasOwn(monitorApiContract, name)) return sendJson(res, 404, { error: `unknown method '${name}'` });
-    const method = name as MonitorMethod;
+  /** A POST's JSON body checked with `schema`; null when the request was refused (and answered). */
+  async function readRequest<S extends z.ZodType>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    schema: S,
+  ): Promise<{ data: z.output<S> } | null> {
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type)) {
-      return sendJson(res, 415, { error: 'expected Content-Type: application/json' });
+      sendJson(res, 415, { error: 'expected Content-Type: application/json' });
+      return null;
     }
     const body = await readBody(req, maxBodyBytes);
     if (body === 'too-large') {
-      return sendJson(res, 413, { error: `body over ${maxBodyBytes} bytes` }, { Connection: 'close' });
+      sendJson(res, 413, { error: `body over ${maxBodyBytes} bytes` }, { Connection: 'close' });
+      return null;
     }
-    if (body === 'aborted') return;
+    if (body === 'aborted') return null;
     let request: unknown;
     try {
       request = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
     } catch {
-      return sendJson(res, 400, { error: 'body is not valid JSON' });
+      sendJson(res, 400, { error: 'body is not valid JSON' });
+      return null;
     }
-    const parsed = monitorApiContract[method].request.safeParse(request);
-    if (!parsed.success) return sendJson(res, 400, { error: oneLineReason(parsed.error.issues) });
+    const parsed = schema.safeParse(request);
+    if (!parsed.success) {
+      sendJson(res, 400, { error: oneLineReason(parsed.error.issues) });
+      return null;
+    }
+    return { data: parsed.data };
+  }
+
+  async function callApi(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
+    if (!Object.hasOwn(monitorApiContract, name)) return sendJson(res, 404, { error: `unknown method '${name}'` });
+    const method = name as MonitorMethod;
+    const parsed = await readRequest(req, res, monitorApiContract[method].request);
+    if (!parsed) return;
     try {
       // The handler's own types are per method; the contract has just checked the request.
       const call = api[method] as (request: unknown) => Promise<unknown>;
@@ -137,6 +164,33 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       }
       log.error('dashboard', `${method} failed: ${String(error)}`);
       sendJson(res, 500, { error: `${method} failed` });
+    }
+  }
+
+  /**
+   * The window's export (SaveExport in shared/api.ts): the file itself as the answer, written a
+   * page at a time as the reader takes it, so that neither this process nor the page ever holds
+   * it whole and the receiver goes on answering meanwhile.
+   */
+  async function sendExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
+    const parsed = await readRequest(req, res, ExportRequestSchema);
+    if (!parsed) return;
+    const { format, query } = parsed.data;
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': exportContentType(format),
+      'Content-Disposition': `attachment; filename="${exportFilename(format, Date.now())}"`,
+      'Cache-Control': 'no-store',
+    });
+    try {
+      await streamExport(api.listEvents, format, query ?? {}, res);
+      res.end();
+    } catch (error) {
+      if (!(error instanceof ExportAbortedError)) log.error('dashboard', `export failed: ${String(error)}`);
+      // The status is long sent: cutting the connection is how the reader learns that what it
+      // has is not the whole file (a chunked answer without its last chunk is a failed download).
+      res.destroy();
     }
   }
 

@@ -8,7 +8,7 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import type { MonitorApi, PushChannel, PushPayload, Status } from '../../shared/api.ts';
+import type { MonitorApi, PushChannel, PushPayload, SaveExport, Status } from '../../shared/api.ts';
 import type { ConnectionState, Transport } from '../dashboard-client.ts';
 
 const TransportContext = createContext<Transport | null>(null);
@@ -25,6 +25,11 @@ function useTransport(): Transport {
 
 export function useApi(): MonitorApi {
   return useTransport().api;
+}
+
+/** The window's export, saved as a file by whichever way the window reaches the core. */
+export function useSaveExport(): SaveExport {
+  return useTransport().saveExport;
 }
 
 export function useConnection(): ConnectionState {

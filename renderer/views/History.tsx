@@ -11,9 +11,8 @@ import {
 import { CategoryBadge } from '../components/CategoryBadge.tsx';
 import { Icon } from '../components/Icons.tsx';
 import { useToast } from '../components/Toaster.tsx';
-import { downloadText } from '../download.ts';
 import { formatDateTime, formatRelative } from '../format.ts';
-import { useApi } from '../hooks/transport.tsx';
+import { useApi, useSaveExport } from '../hooks/transport.tsx';
 import type { EventList } from '../hooks/useEventList.ts';
 import { eventName } from '../names.ts';
 import { EMPTY_QUERY, type HistoryQuery, MAX_SEARCH_TEXT, toEventQuery } from '../router.ts';
@@ -209,24 +208,29 @@ function Filters({ query, onQuery }: Pick<HistoryProps, 'query' | 'onQuery'>) {
 
 function Actions({ query, list, onRead }: { query: HistoryQuery; list: EventList; onRead: HistoryProps['onRead'] }) {
   const api = useApi();
+  const saveExport = useSaveExport();
   const toast = useToast();
-  const [busy, setBusy] = useState(false);
+  // Events saved so far while an export runs; null when none does.
+  const [exporting, setExporting] = useState<number | null>(null);
   const exportAs = async (format: 'csv' | 'json') => {
-    setBusy(true);
+    setExporting(0);
     try {
-      const result = await api.exportEvents({ format, query: toEventQuery(query) });
-      downloadText(result.content, result.filename, result.contentType);
-      toast({
-        tone: 'success',
-        title: `Exported ${result.count.toLocaleString()} event${result.count === 1 ? '' : 's'}`,
-        body: result.filename,
-      });
+      // Streamed to a file a page at a time: the export is never held whole, here or in the core.
+      const saved = await saveExport({ format, query: toEventQuery(query) }, setExporting);
+      if (saved) {
+        toast({
+          tone: 'success',
+          title: `Exported ${saved.count.toLocaleString()} event${saved.count === 1 ? '' : 's'}`,
+          body: saved.filename,
+        });
+      }
     } catch (error) {
       toast({ tone: 'error', title: 'Export failed', body: error instanceof Error ? error.message : String(error) });
     } finally {
-      setBusy(false);
+      setExporting(null);
     }
   };
+  const busy = exporting !== null;
   const markAllRead = async () => {
     try {
       const { updated } = await api.markAllRead({});
@@ -249,6 +253,11 @@ function Actions({ query, list, onRead }: { query: HistoryQuery; list: EventList
         <Icon name="check" size={16} />
         Mark all read
       </button>
+      {busy ? (
+        <span className="muted small" role="status">
+          Exporting… {exporting > 0 ? `${exporting.toLocaleString()} events` : ''}
+        </span>
+      ) : null}
       <fieldset className="button-group">
         <legend className="visually-hidden">Export the events shown</legend>
         <button type="button" className="button" disabled={busy} onClick={() => exportAs('csv')}>

@@ -138,6 +138,9 @@ export class FakeBrowserWindow extends EventEmitter {
     this.options = options;
     FakeBrowserWindow.created.push(this);
   }
+  static fromWebContents(contents: unknown): FakeBrowserWindow | null {
+    return FakeBrowserWindow.created.find((window) => window.webContents === contents) ?? null;
+  }
   loadFile(file: string, options: { hash?: string } = {}) {
     this.loads.push({ file, ...(options.hash !== undefined ? { hash: options.hash } : {}) });
     return Promise.resolve();
@@ -193,10 +196,10 @@ export class FakeIpcMain {
   removeHandler(channel: string) {
     this.handlers.delete(channel);
   }
-  /** What ipcRenderer.invoke would get from a frame with this URL. */
-  invoke(channel: string, request: unknown, frame: { url: string; parent: unknown } | null) {
+  /** What ipcRenderer.invoke would get from a frame with this URL (in the page `sender`). */
+  invoke(channel: string, request: unknown, frame: { url: string; parent: unknown } | null, sender: unknown = null) {
     const handler = this.handlers.get(channel);
     if (!handler) throw new Error(`no handler for ${channel}`);
-    return Promise.resolve().then(() => handler({ senderFrame: frame }, request));
+    return Promise.resolve().then(() => handler({ senderFrame: frame, sender }, request));
   }
 }

@@ -1,12 +1,22 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Dialog, SaveDialogOptions } from 'electron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMonitor, type Monitor } from '../../electron/core/monitor.ts';
-import { forwardPushes, isTrustedSenderUrl, type RendererLocation, registerMonitorIpc } from '../../electron/ipc.ts';
+import {
+  createExportSaver,
+  forwardPushes,
+  isTrustedSenderUrl,
+  type RendererLocation,
+  registerMonitorIpc,
+} from '../../electron/ipc.ts';
 import { invokeChannel, MONITOR_METHODS, PUSH_CHANNELS, pushChannelName } from '../../electron/ipc-channels.ts';
-import { createMonitorBridge } from '../../electron/preload-bridge.ts';
-import { type MonitorApi, monitorApiContract, pushContract } from '../../shared/api.ts';
+import { createMonitorBridge, SAVE_EXPORT_CHANNEL } from '../../electron/preload-bridge.ts';
+import { type MonitorApi, type MonitorBridge, monitorApiContract, pushContract } from '../../shared/api.ts';
+import { parseCsvObjects } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/fixtures.ts';
+import { post } from '../helpers/http.ts';
 import { FakeIpcMain, FakeWebContents } from './fakes.ts';
 
 // The preload imports contextBridge and ipcRenderer, which exist only inside Electron.
@@ -116,9 +126,113 @@ describe('the IPC handlers', () => {
 
   it('unregisters every handler', () => {
     const again = new FakeIpcMain();
+    const unregister = registerMonitorIpc({
+      ipcMain: again,
+      api: monitor,
+      renderer: FILE,
+      saveExport: async () => null,
+    });
+    expect(again.handlers.has(SAVE_EXPORT_CHANNEL)).toBe(true);
+    unregister();
+    expect(again.handlers.size).toBe(0);
+  });
+
+  it('unregisters every handler, without the export too', () => {
+    const again = new FakeIpcMain();
     const unregister = registerMonitorIpc({ ipcMain: again, api: monitor, renderer: FILE });
     unregister();
     expect(again.handlers.size).toBe(0);
+  });
+});
+
+describe("the window's export: the main process asks where, then streams the file", () => {
+  let dir: string;
+  let monitor: Monitor;
+  let ipcMain: FakeIpcMain;
+  let dialogs: Array<{ parent: unknown; options: SaveDialogOptions }>;
+  let answer: { canceled: boolean; filePath: string };
+  const window = { title: 'the window' };
+  const sender = { id: 7 };
+
+  beforeEach(async () => {
+    dir = tempDir();
+    monitor = createMonitor({ dataDir: dir, tunnel: { provider: 'none' } });
+    const { localUrl } = await monitor.start();
+    for (let i = 0; i < 620; i++) {
+      await post(
+        localUrl,
+        JSON.stringify({ event_type: i % 2 ? 'order.completed' : 'document.created', order_id: `o${i}` }),
+      );
+    }
+    ipcMain = new FakeIpcMain();
+    dialogs = [];
+    answer = { canceled: false, filePath: join(dir, 'chosen.csv') };
+    const dialog = {
+      showSaveDialog: async (parent: unknown, options?: SaveDialogOptions) => {
+        dialogs.push({ parent, options: options ?? (parent as SaveDialogOptions) });
+        return answer;
+      },
+    } as unknown as Pick<Dialog, 'showSaveDialog'>;
+    registerMonitorIpc({
+      ipcMain,
+      api: monitor,
+      renderer: FILE,
+      saveExport: createExportSaver({
+        dialog,
+        windowOf: (contents) => (contents === (sender as never) ? (window as never) : null),
+        api: monitor,
+        folder: '/home/me/Downloads',
+        now: () => Date.parse('2024-01-15T10:00:00Z'),
+      }),
+    });
+  });
+  afterEach(async () => {
+    await monitor.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens the save dialog on the window, then writes every matching event into the chosen file', async () => {
+    const saved = await ipcMain.invoke(
+      SAVE_EXPORT_CHANNEL,
+      { format: 'csv', query: { types: ['order.completed'] } },
+      OUR_PAGE,
+      sender,
+    );
+    expect(saved).toEqual({ filename: 'chosen.csv', count: 310 });
+    expect(dialogs).toEqual([
+      {
+        parent: window,
+        options: expect.objectContaining({
+          defaultPath: '/home/me/Downloads/singlefile-events-2024-01-15.csv',
+          filters: [{ name: 'CSV', extensions: ['csv'] }],
+        }),
+      },
+    ]);
+    const csv = parseCsvObjects(readFileSync(join(dir, 'chosen.csv'), 'utf8'));
+    expect(csv.rows).toHaveLength(310);
+    expect(new Set(csv.rows.map((row) => row.event_type))).toEqual(new Set(['order.completed']));
+    expect(readFileSync(join(dir, 'chosen.csv'), 'utf8')).toBe(
+      (await monitor.exportEvents({ format: 'csv', query: { types: ['order.completed'] } })).content,
+    );
+  });
+
+  it('writes nothing when the dialog is cancelled', async () => {
+    answer = { canceled: true, filePath: '' };
+    expect(await ipcMain.invoke(SAVE_EXPORT_CHANNEL, { format: 'json' }, OUR_PAGE, sender)).toBeNull();
+    expect(readdirSync(dir).filter((name) => name.startsWith('chosen'))).toEqual([]);
+  });
+
+  it('refuses a foreign page and a malformed request before asking anything', async () => {
+    await expect(
+      ipcMain.invoke(SAVE_EXPORT_CHANNEL, { format: 'csv' }, { url: 'https://evil.example/', parent: null }, sender),
+    ).rejects.toThrow('This page may not use the Monitor API.');
+    await expect(
+      ipcMain.invoke(SAVE_EXPORT_CHANNEL, { format: 'csv', path: '/etc/passwd' }, OUR_PAGE, sender),
+    ).rejects.toThrow('Invalid saveExport request: (request)');
+    await expect(ipcMain.invoke(SAVE_EXPORT_CHANNEL, { format: 'xml' }, OUR_PAGE, sender)).rejects.toThrow(
+      'Invalid saveExport request: format',
+    );
+    expect(dialogs).toEqual([]);
   });
 });
 
@@ -156,7 +270,7 @@ describe('the preload', () => {
     expect(electronMock.contextBridge.exposeInMainWorld).toHaveBeenCalledTimes(1);
     const [name, api] = electronMock.contextBridge.exposeInMainWorld.mock.calls[0] as [string, Record<string, unknown>];
     expect(name).toBe('monitor');
-    expect(Object.keys(api).sort()).toEqual([...Object.keys(monitorApiContract), 'subscribe'].sort());
+    expect(Object.keys(api).sort()).toEqual([...Object.keys(monitorApiContract), 'saveExport', 'subscribe'].sort());
     for (const value of Object.values(api)) {
       expect(typeof value).toBe('function');
       expect(value).not.toBe(electronMock.ipcRenderer);
@@ -164,6 +278,9 @@ describe('the preload', () => {
     }
     await (api.getEvent as MonitorApi['getEvent'])({ id: 3 });
     expect(electronMock.ipcRenderer.invoke).toHaveBeenCalledWith('monitor:call:getEvent', { id: 3 });
+    // The export's progress callback stays in the page: only the request crosses.
+    await (api.saveExport as MonitorBridge['saveExport'])({ format: 'csv' }, () => {});
+    expect(electronMock.ipcRenderer.invoke).toHaveBeenCalledWith('monitor:save-export', { format: 'csv' });
   });
 
   it('subscribe hands over the payload only — the IPC event (and its sender) stays out', () => {

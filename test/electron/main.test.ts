@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMonitor } from '../../electron/core/monitor.ts';
@@ -20,6 +20,8 @@ const electron = vi.hoisted(() => {
     appPath: '',
     listeners: new Map<string, Listener[]>(),
     ready: null as null | (() => void),
+    /** Where the save dialog says to put an export. */
+    saveTo: '',
   };
   const calls: string[] = [];
   const app = {
@@ -51,7 +53,14 @@ const electron = vi.hoisted(() => {
       },
     },
   };
-  return { state, calls, app, session, errors: [] as Array<[string, string]> };
+  return {
+    state,
+    calls,
+    app,
+    session,
+    errors: [] as Array<[string, string]>,
+    saveDialogs: [] as Array<{ parent: unknown; defaultPath: string }>,
+  };
 });
 
 vi.mock('electron', async () => {
@@ -70,6 +79,10 @@ vi.mock('electron', async () => {
     shell: { openExternal: async () => {} },
     dialog: {
       showErrorBox: (title: string, message: string) => electron.errors.push([title, message]),
+      showSaveDialog: async (parent: unknown, options: { defaultPath?: string }) => {
+        electron.saveDialogs.push({ parent, defaultPath: options.defaultPath ?? '' });
+        return { canceled: false, filePath: electron.state.saveTo };
+      },
     },
   } satisfies Partial<Record<keyof typeof import('electron'), unknown>>;
 });
@@ -133,9 +146,7 @@ describe('electron/main.ts', () => {
     const { ipcMain, Tray, BrowserWindow } = await mocked();
     await vi.waitFor(() => expect(Tray.last?.tooltip).toContain('Local only'), { timeout: 10_000, interval: 20 });
     expect([...ipcMain.handlers.keys()].sort()).toEqual(
-      Object.keys(monitorApiContract)
-        .map((method) => `monitor:call:${method}`)
-        .sort(),
+      [...Object.keys(monitorApiContract).map((method) => `monitor:call:${method}`), 'monitor:save-export'].sort(),
     );
     expect(electron.calls).toEqual(
       expect.arrayContaining(['permissionRequestHandler', 'permissionCheckHandler', 'onBeforeRequest']),
@@ -162,6 +173,19 @@ describe('electron/main.ts', () => {
       nodeIntegration: false,
     });
     expect(String(window.options.webPreferences?.preload)).toMatch(/preload\/preload\.cjs$/);
+
+    // The window's export: a save dialog on that window, then the file written where it said.
+    electron.state.saveTo = join(dir, 'export.json');
+    // (Run from the sources, main.ts finds the page beside electron/, in renderer/.)
+    const page = { url: new URL('../../renderer/index.html#/history', import.meta.url).href, parent: null };
+    expect(await ipcMain.invoke('monitor:save-export', { format: 'json' }, page, window.webContents)).toEqual({
+      filename: 'export.json',
+      count: 0,
+    });
+    expect(electron.saveDialogs).toEqual([
+      { parent: window, defaultPath: expect.stringMatching(/^\/nowhere\/singlefile-events-\d{4}-\d{2}-\d{2}\.json$/) },
+    ]);
+    expect(JSON.parse(readFileSync(electron.state.saveTo, 'utf8'))).toEqual([]);
 
     // Quit: wait for the history to close, then quit for real.
     const quit = preventable();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasTokenInHash, type PickEnv, pickTransport } from '../../renderer/api.ts';
 import type { DashboardClientOptions, Transport } from '../../renderer/dashboard-client.ts';
+import { downloadFile } from '../../renderer/download.ts';
 import { createFakeMonitor } from './fake-monitor.ts';
 
 const TOKEN = 'A'.repeat(43);
@@ -18,29 +19,33 @@ function env(hash: string, options: { monitor?: PickEnv['window']['monitor']; st
     storage: { getItem: (key) => storage.get(key) ?? null, setItem: (key, v) => void storage.set(key, v) },
     createDashboardClient: (opts) => {
       created.push(opts);
-      return {
-        api: createFakeMonitor().api,
-        connection: { get: () => 'live', subscribe: () => () => {} },
-      } as Transport;
+      return createFakeMonitor().transport as Transport;
     },
   };
   return { value, storage, replaced, created };
 }
 
 describe('pickTransport', () => {
-  it("uses window.monitor (the tray app's preload) when it is there, and never the network", () => {
-    const bridge = createFakeMonitor().api;
+  it("uses window.monitor (the tray app's preload) when it is there, and never the network", async () => {
+    const fake = createFakeMonitor();
+    const bridge = { ...fake.api, saveExport: fake.transport.saveExport };
     const e = env(`#token=${TOKEN}`, { monitor: bridge });
     const transport = pickTransport(e.value);
     expect(transport?.api).toBe(bridge);
     expect(transport?.connection.get()).toBe('live');
+    // The export goes to the main process, which asks where to save it.
+    expect(await transport?.saveExport({ format: 'csv' })).toEqual({
+      filename: 'singlefile-events-2024-01-15.csv',
+      count: 0,
+    });
+    expect(fake.exports).toEqual([{ format: 'csv' }]);
     expect(e.created).toEqual([]);
   });
 
   it('otherwise takes the token from the link, keeps it for reloads and takes it out of the address bar', () => {
     const e = env(`#token=${TOKEN}`);
     expect(pickTransport(e.value)).not.toBeNull();
-    expect(e.created).toEqual([{ baseUrl: 'http://127.0.0.1:43117', token: TOKEN }]);
+    expect(e.created).toEqual([{ baseUrl: 'http://127.0.0.1:43117', token: TOKEN, saveFile: downloadFile }]);
     expect(e.storage.get('sfm.dashboardToken')).toBe(TOKEN);
     expect(e.replaced).toEqual(['/#/']);
   });

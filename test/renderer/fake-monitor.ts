@@ -3,11 +3,15 @@ import {
   type ApiRequest,
   type ApiResponse,
   EventQuerySchema,
+  type ExportRequest,
+  ExportRequestSchema,
   type MonitorApi,
   type MonitorMethod,
   monitorApiContract,
   type PushChannel,
   type PushPayload,
+  type SavedExport,
+  type SaveExport,
   type Status,
   type TestEventResult,
 } from '../../shared/api.ts';
@@ -26,6 +30,11 @@ export interface FakeMonitor {
   /** Every call, in order, with its request as sent. */
   calls: Array<{ method: MonitorMethod; request: unknown }>;
   callsTo<M extends MonitorMethod>(method: M): Array<ApiRequest<M>>;
+  /** Every export the window asked to save, as sent; `saveAnswer` decides what it hears back. */
+  exports: ExportRequest[];
+  saveAnswer:
+    | ((request: ExportRequest, count: number, onProgress?: (count: number) => void) => Promise<SavedExport | null>)
+    | null;
   /** Stores an event as the receiver would, and pushes it. */
   receive(payload: Record<string, unknown>, options?: Partial<StoredEvent>): StoredEvent;
   push<C extends PushChannel>(channel: C, payload: PushPayload<C>): void;
@@ -65,6 +74,8 @@ export function createFakeMonitor(initial: { events?: StoredEvent[]; status?: Pa
   let connection: ConnectionState = 'live';
   const fake = {
     calls: [] as FakeMonitor['calls'],
+    exports: [] as ExportRequest[],
+    saveAnswer: null as FakeMonitor['saveAnswer'],
     // Newest first, as the store answers.
     events: [...(initial.events ?? [])].sort((a, b) => b.id - a.id),
     status: {
@@ -208,6 +219,17 @@ export function createFakeMonitor(initial: { events?: StoredEvent[]; status?: Pa
     },
   } satisfies MonitorApi;
 
+  // The window's export, as the transports save it: checked like the real request, counted over
+  // the same matching as exportEvents; progress is told once, with the whole count.
+  const saveExport: SaveExport = async (request, onProgress) => {
+    fake.exports.push(request);
+    const { format, query } = ExportRequestSchema.parse(request);
+    const count = matching(query ?? {}).length;
+    if (fake.saveAnswer) return fake.saveAnswer(request, count, onProgress);
+    onProgress?.(count);
+    return { filename: `singlefile-events-2024-01-15.${format}`, count };
+  };
+
   const conn: Connection = {
     get: () => connection,
     subscribe(listener) {
@@ -222,7 +244,7 @@ export function createFakeMonitor(initial: { events?: StoredEvent[]; status?: Pa
 
   return Object.assign(fake, {
     api,
-    transport: { api, connection: conn },
+    transport: { api, connection: conn, saveExport },
     callsTo: <M extends MonitorMethod>(name: M) =>
       fake.calls.filter((c) => c.method === name).map((c) => c.request as ApiRequest<M>),
     receive(payload: Record<string, unknown>, options: Partial<StoredEvent> = {}) {

@@ -179,23 +179,45 @@ describe('History view', () => {
     expect(window.location.hash).toBe('#/history');
   });
 
-  it('exports the current search as a file download', async () => {
+  it('exports the current search as a file, and says how many events it holds', async () => {
     const fake = openHistory('#/history?c=Orders');
     await waitFor(() => expect(rows()).toHaveLength(2));
-    const created: Blob[] = [];
-    const originalCreate = URL.createObjectURL;
-    URL.createObjectURL = (blob: Blob) => {
-      created.push(blob);
-      return 'blob:fake';
+    fireEvent.click(screen.getByRole('button', { name: /Export CSV/ }));
+    expect(await screen.findByText('Exported 2 events')).toBeTruthy();
+    expect(screen.getByText('singlefile-events-2024-01-15.csv')).toBeTruthy();
+    // Saved through the transport (a streamed download, or the tray app's save dialog), never
+    // as one answer holding the whole export.
+    expect(fake.exports).toEqual([{ format: 'csv', query: { categories: ['Orders'] } }]);
+    expect(fake.callsTo('exportEvents')).toEqual([]);
+  });
+
+  it('shows the progress of an export while it runs, and nothing when the person cancels it', async () => {
+    const fake = openHistory();
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    let finish!: (saved: null) => void;
+    fake.saveAnswer = (_request, _count, onProgress) => {
+      onProgress?.(1_234);
+      return new Promise((resolve) => {
+        finish = resolve;
+      });
     };
-    try {
-      fireEvent.click(screen.getByRole('button', { name: /Export CSV/ }));
-      expect(await screen.findByText('Exported 2 events')).toBeTruthy();
-      expect(fake.callsTo('exportEvents')).toEqual([{ format: 'csv', query: { categories: ['Orders'] } }]);
-      expect(created).toHaveLength(1);
-      expect(JSON.parse((await created[0]?.text()) ?? '')).toHaveLength(2);
-    } finally {
-      URL.createObjectURL = originalCreate;
-    }
+    fireEvent.click(screen.getByRole('button', { name: 'JSON' }));
+    expect(await screen.findByText('Exporting… 1,234 events')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'JSON' }) as HTMLButtonElement).disabled).toBe(true);
+    await act(async () => finish(null));
+    expect(screen.queryByText(/^Exporting…/)).toBeNull();
+    expect((screen.getByRole('button', { name: 'JSON' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.queryByText(/^Exported/)).toBeNull();
+  });
+
+  it('says so when an export fails', async () => {
+    const fake = openHistory();
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    fake.saveAnswer = async () => {
+      throw new Error('The export broke off before it was complete; nothing was saved.');
+    };
+    fireEvent.click(screen.getByRole('button', { name: /Export CSV/ }));
+    expect(await screen.findByText('Export failed')).toBeTruthy();
+    expect(screen.getByText('The export broke off before it was complete; nothing was saved.')).toBeTruthy();
   });
 });
