@@ -43,13 +43,23 @@ export interface HistoryProps {
 
 export function HistoryView({ query, list, memory, onQuery, onOpen, onRead, focusRequest, takeFocus }: HistoryProps) {
   const filtered = JSON.stringify(query) !== JSON.stringify(EMPTY_QUERY);
+  // The search box's text, ahead of `query` while the last keystrokes wait for the debounce.
+  const [draft, setDraft] = useState(query.text);
   return (
     <div className="page page-fill">
       <header className="page-head">
         <h1>History</h1>
-        <Actions query={query} list={list} onRead={onRead} />
+        {/* The export is of what the box shows, typed a moment ago or not. */}
+        <Actions query={{ ...query, text: draft }} list={list} onRead={onRead} />
       </header>
-      <SearchBar query={query} onQuery={onQuery} focusRequest={focusRequest} takeFocus={takeFocus} />
+      <SearchBar
+        query={query}
+        draft={draft}
+        setDraft={setDraft}
+        onQuery={onQuery}
+        focusRequest={focusRequest}
+        takeFocus={takeFocus}
+      />
       <Filters query={query} onQuery={onQuery} />
       {list.pendingNew > 0 ? (
         <button type="button" className="new-events" onClick={list.reload}>
@@ -84,22 +94,26 @@ export function HistoryView({ query, list, memory, onQuery, onOpen, onRead, focu
 
 function SearchBar({
   query,
+  draft,
+  setDraft,
   onQuery,
   focusRequest,
   takeFocus,
-}: Pick<HistoryProps, 'query' | 'onQuery' | 'focusRequest' | 'takeFocus'>) {
+}: Pick<HistoryProps, 'query' | 'onQuery' | 'focusRequest' | 'takeFocus'> & {
+  draft: string;
+  setDraft: (text: string) => void;
+}) {
   const input = useRef<HTMLInputElement>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new request is the reason to run
   useEffect(() => {
     if (takeFocus()) input.current?.focus();
   }, [focusRequest, takeFocus]);
-  const [draft, setDraft] = useState(query.text);
   const committed = useRef(query.text);
   // Back, forward or a filter reset change the text from outside: show it.
   useEffect(() => {
     committed.current = query.text;
     setDraft(query.text);
-  }, [query.text]);
+  }, [query.text, setDraft]);
   useEffect(() => {
     if (draft === committed.current) return;
     const timer = setTimeout(() => {

@@ -191,6 +191,17 @@ describe('History view', () => {
     expect(fake.callsTo('exportEvents')).toEqual([]);
   });
 
+  it('exports what the search box shows, even when it was typed a moment ago', async () => {
+    const fake = openHistory('#/history?c=Orders');
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    // Typed, and exported at once: the search has not reached the URL (or the list) yet.
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Search events' }), { target: { value: 'ord_12345' } });
+    fireEvent.click(screen.getByRole('button', { name: /Export CSV/ }));
+    expect(window.location.hash).toBe('#/history?c=Orders');
+    expect(await screen.findByText('Exported 1 event')).toBeTruthy();
+    expect(fake.exports).toEqual([{ format: 'csv', query: { text: 'ord_12345', categories: ['Orders'] } }]);
+  });
+
   it('shows the progress of an export while it runs, and nothing when the person cancels it', async () => {
     const fake = openHistory();
     await waitFor(() => expect(rows()).toHaveLength(3));
