@@ -124,26 +124,68 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   const log = createLogger((line) => io.stderr.write(`${line}\n`), json ? 'warn' : 'info');
 
   const monitor = createMonitor({ dataDir: dataDir(values['data-dir']), port, log, ...(tunnel ? { tunnel } : {}) });
-  const { localUrl, publicUrl } = await monitor.start().catch(async (error: NodeJS.ErrnoException) => {
+  // Listening for SIGINT/SIGTERM before anything starts: a signal without a handler would kill the
+  // process instead of stopping it cleanly, and the start can take long (a tunnel host that
+  // accepts and never answers holds it for the whole open timeout).
+  const stop = waitForStop(io.stopSignal);
+
+  // Subscribed before the start, so that what happens during it (the tunnel connecting, a "URL
+  // changed" notice, an early event) is told too; held back until the ready line, the first line.
+  let heldBack: Array<() => void> | null = [];
+  const tell = (write: () => void) => (heldBack ? heldBack.push(write) : write());
+  let lastTunnel = '';
+  monitor.subscribe('status', (status) =>
+    tell(() => {
+      const text = JSON.stringify(status.tunnel);
+      if (status.tunnel.provider === 'none' || text === lastTunnel) return;
+      lastTunnel = text;
+      if (json) out({ type: 'tunnel', ...status.tunnel, webhookUrl: status.webhookUrl });
+      else io.stdout.write(`${formatTunnelLine(status)}\n`);
+    }),
+  );
+  monitor.subscribe('notice', (notice) =>
+    tell(() => {
+      if (json) out({ type: 'notice', ...notice });
+      else io.stdout.write(`${oneLine(`! ${notice.title}: ${notice.body}`)}\n`);
+    }),
+  );
+  monitor.subscribe('event', (event) =>
+    tell(() => {
+      if (json) out({ type: 'event', event });
+      else io.stdout.write(`${formatEventLine(event)}\n`);
+    }),
+  );
+
+  const started = await Promise.race([monitor.start(), stop.requested.then(() => null)]).catch(
+    async (error: NodeJS.ErrnoException) => {
+      stop.release();
+      await monitor.stop();
+      throw error.code === 'EADDRINUSE'
+        ? new Error(`port ${port} is already in use; choose another with --port`)
+        : error;
+    },
+  );
+  if (started === null) {
+    // Stopped during the start: the start ends early, nothing was promised yet (no ready line).
     await monitor.stop();
-    throw error.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use; choose another with --port`) : error;
-  });
+    if (!json) io.stdout.write('Stopped.\n');
+    return 0;
+  }
+  const { localUrl, publicUrl } = started;
   // Its own listener on 127.0.0.1, never the receiver's port: the tunnel cannot reach it.
   let dashboard: Dashboard | null = null;
   if (!values['no-dashboard']) {
-    const started = createDashboard({ api: monitor, staticDir: DASHBOARD_DIR, log });
-    await started.listen(dashboardPort).catch(async (error: NodeJS.ErrnoException) => {
+    const opened = createDashboard({ api: monitor, staticDir: DASHBOARD_DIR, log });
+    await opened.listen(dashboardPort).catch(async (error: NodeJS.ErrnoException) => {
+      stop.release();
       await monitor.stop();
       throw error.code === 'EADDRINUSE'
         ? new Error(`port ${dashboardPort} is already in use; choose another with --dashboard-port`)
         : error;
     });
-    dashboard = started;
+    dashboard = opened;
   }
 
-  // Listening for SIGINT/SIGTERM before the ready line: whoever reads that line may stop us at once,
-  // and a signal without a handler would kill the process instead of stopping it cleanly.
-  const stopRequested = waitForStop(io.stopSignal);
   if (json) {
     out({ type: 'ready', localUrl, publicUrl, dashboardUrl: dashboard?.url ?? null });
   } else {
@@ -152,28 +194,11 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     if (dashboard) io.stdout.write(`  Dashboard (keep this link to yourself): ${dashboard.url}\n`);
     io.stdout.write('Press Ctrl+C to stop.\n');
   }
+  // Then what was held back, in order, and from now on each line as it happens.
+  for (const write of heldBack) write();
+  heldBack = null;
 
-  // After the ready line, whatever happens: tunnel changes, notices for the person, events.
-  let lastTunnel = '';
-  const reportTunnel = (status: Status) => {
-    const text = JSON.stringify(status.tunnel);
-    if (status.tunnel.provider === 'none' || text === lastTunnel) return;
-    lastTunnel = text;
-    if (json) out({ type: 'tunnel', ...status.tunnel, webhookUrl: status.webhookUrl });
-    else io.stdout.write(`${formatTunnelLine(status)}\n`);
-  };
-  reportTunnel(await monitor.getStatus({}));
-  monitor.subscribe('status', reportTunnel);
-  monitor.subscribe('notice', (notice) => {
-    if (json) out({ type: 'notice', ...notice });
-    else io.stdout.write(`${oneLine(`! ${notice.title}: ${notice.body}`)}\n`);
-  });
-  monitor.subscribe('event', (event) => {
-    if (json) out({ type: 'event', event });
-    else io.stdout.write(`${formatEventLine(event)}\n`);
-  });
-
-  await stopRequested;
+  await stop.requested;
   // The window first, so that no API call reaches a history that is closing.
   await dashboard?.close();
   await monitor.stop();
@@ -222,21 +247,27 @@ function formatTunnelLine({ tunnel, webhookUrl }: Status): string {
   }
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
+/** `requested` resolves on SIGINT/SIGTERM (or the given signal); `release` stops listening for them. */
+function waitForStop(signal: AbortSignal | undefined): { requested: Promise<void>; release: () => void } {
+  let release = () => {};
+  const requested = new Promise<void>((resolve) => {
     if (signal) {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
       return;
     }
     const stop = () => {
+      release();
+      resolve();
+    };
+    release = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  return { requested, release };
 }
 
 function search(args: readonly string[], io: CliIo): number {

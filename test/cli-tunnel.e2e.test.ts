@@ -10,8 +10,9 @@
  */
 import { randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { describe, type ExpectStatic, it } from 'vitest';
-import { runCli, type ServeProcess, startServe } from './helpers/cli.ts';
+import { runCli, type ServeProcess, spawnCliProcess, startServe } from './helpers/cli.ts';
 import { loadFixtures, tempDir } from './helpers/fixtures.ts';
 import { startTunnelServer, type TunnelServer } from './helpers/tunnel-server.ts';
 
@@ -103,9 +104,11 @@ describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
     const webhookUrl = expectPublicUrl(expect, serve, server, name);
     const base = webhookUrl.slice(0, webhookUrl.indexOf('/webhooks/'));
 
-    // The first line after ready tells the tunnel's state: online, at that URL.
-    const [first] = await serve.waitForLines(1);
-    expect(first).toMatchObject({
+    // The lines after ready start with what happened during the start: the tunnel connecting, then
+    // online at that URL.
+    const [connecting, online] = await serve.waitForLines(2);
+    expect(connecting).toMatchObject({ type: 'tunnel', provider: 'localtunnel', state: 'connecting', attempts: 1 });
+    expect(online).toMatchObject({
       type: 'tunnel',
       provider: 'localtunnel',
       state: 'online',
@@ -189,7 +192,7 @@ describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
     const oldWebhookUrl = expectPublicUrl(expect, firstServe, server, name);
     const oldBase = oldWebhookUrl.slice(0, oldWebhookUrl.indexOf('/webhooks/'));
     // Online first, so that the stop below is a stop of a serve that had its tunnel.
-    const [online] = await firstServe.waitForLines(1);
+    const [, online] = await firstServe.waitForLines(2);
     expect(online).toMatchObject({ type: 'tunnel', state: 'online', publicUrl: oldBase });
     expect(await firstServe.stop('SIGTERM')).toBe(0);
 
@@ -200,7 +203,9 @@ describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
       await serve.stop('SIGKILL');
     });
     expect(serve.ready.localUrl.endsWith(oldWebhookUrl.slice(oldWebhookUrl.indexOf('/webhooks/')))).toBe(true);
-    expect(serve.ready.publicUrl).not.toBe(oldWebhookUrl);
+    // Ready comes with the first attempt's outcome: refused its own name, which it asks for again
+    // before it takes another URL, so no public URL yet (the new one is checked below).
+    expect(serve.ready.publicUrl).toBeNull();
 
     // It asks for its own name a few times (with backoff) before it accepts a new URL, then says so loudly.
     const notice = await until(
@@ -236,4 +241,90 @@ describe.concurrent('serve --tunnel localtunnel, as real processes', () => {
     expect(serve.lines.filter((line) => line.type === 'not-json')).toEqual([]);
     expect(await serve.stop('SIGTERM')).toBe(0);
   });
+
+  it('tells after the ready line what happened during the start: connecting, online at a changed URL, the notice', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const { server, dir, name } = await tunnelSetup(onTestFinished, 'during');
+    const firstServe = await startServe(dir, tunnelArgs(server, name));
+    onTestFinished(async () => {
+      await firstServe.stop('SIGKILL');
+    });
+    const oldWebhookUrl = expectPublicUrl(expect, firstServe, server, name);
+    expect(await firstServe.stop('SIGTERM')).toBe(0);
+
+    // Asked for another name, its first attempt comes online at once at a URL other than the one
+    // pasted into SingleFile: the warning is raised while serve is still starting.
+    const otherName = subdomain('other');
+    const serve = await startServe(dir, tunnelArgs(server, otherName));
+    onTestFinished(async () => {
+      await serve.stop('SIGKILL');
+    });
+    const newWebhookUrl = expectPublicUrl(expect, serve, server, otherName);
+    const base = (url: string) => url.slice(0, url.indexOf('/webhooks/'));
+    const lines = await serve.waitForLines(3);
+    expect(lines.slice(0, 3)).toMatchObject([
+      { type: 'tunnel', state: 'connecting' },
+      { type: 'tunnel', state: 'online', urlChanged: { from: base(oldWebhookUrl), to: base(newWebhookUrl) } },
+      { type: 'notice', kind: 'url-changed', title: 'Your webhook URL changed' },
+    ]);
+    expect(await serve.stop('SIGTERM')).toBe(0);
+  });
+
+  it('SIGTERM while a tunnel host that accepts and never answers holds the start: a clean stop, exit 0', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => {
+      socket.on('error', () => {});
+      held.push(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    onTestFinished(async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    const { port } = silent.address() as { port: number };
+    const dir = tempDir();
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const serve = spawnCliProcess([
+      'serve',
+      '--json',
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+      ...['--tunnel', 'localtunnel', '--tunnel-host', `http://127.0.0.1:${port}`],
+    ]);
+    onTestFinished(() => serve.kill('SIGKILL'));
+    // Its registration request has arrived and gets no answer: serve is inside its start.
+    await waitUntil('the registration request', () => held.length > 0, 10_000);
+    serve.kill('SIGTERM');
+    // Stopped at once, not after the registration's own 10 s timeout: the deadline is well inside it.
+    const result = await waitFor('serve to exit', serve.exited, 5_000);
+    expect(result).toMatchObject({ code: 0, signal: null, stdout: '' });
+    expect(result.stderr).toBe('');
+  });
 });
+
+async function waitUntil(what: string, ok: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function waitFor<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

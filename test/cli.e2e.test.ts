@@ -410,9 +410,10 @@ describe('exit codes in a real process', () => {
     const serve = await startServe(dataDir, ['--tunnel', 'localtunnel', '--tunnel-host', 'http://127.0.0.1:2']);
     try {
       expect(serve.ready.publicUrl).toBeNull();
-      const [tunnelLine] = await serve.waitForLines(1);
-      expect(tunnelLine).toMatchObject({ type: 'tunnel', provider: 'localtunnel', state: 'offline' });
-      expect(tunnelLine?.lastError).toMatch(/^127\.0\.0\.1:2 could not be reached \(ECONNREFUSED\)$/);
+      const [connecting, offline] = await serve.waitForLines(2);
+      expect(connecting).toMatchObject({ type: 'tunnel', provider: 'localtunnel', state: 'connecting' });
+      expect(offline).toMatchObject({ type: 'tunnel', provider: 'localtunnel', state: 'offline' });
+      expect(offline?.lastError).toMatch(/^127\.0\.0\.1:2 could not be reached \(ECONNREFUSED\)$/);
       const res = await postJson(serve.ready.localUrl, { event_type: 'order.completed', order_id: 'ord_offline' });
       expect(res.status).toBe(200);
     } finally {

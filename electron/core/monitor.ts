@@ -85,7 +85,10 @@ export interface Monitor extends MonitorApi {
    * first attempt has an outcome (online or not), with the URLs known by then.
    */
   start(): Promise<{ localUrl: string; publicUrl: string | null }>;
-  /** Stops accepting, finishes the writes in flight, closes the history. */
+  /**
+   * Stops accepting, finishes the writes in flight, closes the history. Called during start(),
+   * it ends that start at its next step (the wait for the tunnel included) and waits for it.
+   */
   stop(): Promise<void>;
 }
 
@@ -185,6 +188,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let tunnel: TunnelSupervisor | null = null;
   // Set by stop(): late tunnel news must not reach for the closed history.
   let stopped = false;
+  // The start in flight, which a stop waits for before it closes what that start uses.
+  let startup: Promise<unknown> | null = null;
 
   const tunnelMemory: TunnelMemory = {
     load() {
@@ -430,57 +435,66 @@ export function createMonitor(options: MonitorOptions): Monitor {
       set.add(listener as (payload: never) => void);
       return () => set.delete(listener as (payload: never) => void);
     },
-    async start() {
-      const provider = tunnelProvider(tunnelChoice);
-      if (tunnelChoice.subdomain) tunnelMemory.saveSubdomain(tunnelChoice.subdomain);
-      const port = await receiver.listen(options.port ?? 0);
-      localUrl = `http://127.0.0.1:${port}/webhooks/${webhookToken}`;
-      store.setSetting(SETTING.lastLocalUrl, localUrl);
-      // This run has no public URL until its provider gives one (none never does): an earlier
-      // run's would have `url` print an address that no longer leads here.
-      store.setSetting(SETTING.lastPublicUrl, null);
-      runRetention();
-      retentionTimer = setInterval(runRetention, RETENTION_INTERVAL_MS);
-      retentionTimer.unref();
-      log.info('receiver', `listening on 127.0.0.1:${port}`);
-      if (provider) {
-        let firstOutcome!: () => void;
-        const settled = new Promise<void>((resolve) => {
-          firstOutcome = resolve;
-        });
-        tunnel = createTunnelSupervisor({
-          provider,
-          localPort: port,
-          memory: tunnelMemory,
-          probe: options.probe ?? probeRequest,
-          log,
-          timing: options.tunnelTiming ?? {},
-          onStatus: (tunnelStatus) => {
-            if (tunnelStatus.state === 'online' || tunnelStatus.state === 'offline') firstOutcome();
-            trackUptime(tunnelStatus.state === 'online');
-            if (!stopped) emit('status', status());
-          },
-          onNotice: (notice) => {
-            if (!stopped) emit('notice', notice);
-          },
-        });
-        tunnel.start();
-        await settled;
-      }
-      emit('status', status());
-      const current = tunnel?.status();
-      return { localUrl, publicUrl: current?.state === 'online' ? webhookUrlOf(current.publicUrl) : null };
+    start() {
+      const starting = startUp();
+      startup = starting;
+      return starting;
     },
     async stop() {
-      if (retentionTimer) clearInterval(retentionTimer);
-      tunnel?.stop();
-      limiter.stop();
+      tunnel?.stop(); // also ends a start's wait for the tunnel's first outcome
       stopped = true;
+      await startup?.catch(() => {});
+      if (retentionTimer) clearInterval(retentionTimer);
+      limiter.stop();
       await receiver.close();
       localUrl = null;
       await store.close();
     },
   };
+
+  async function startUp(): Promise<{ localUrl: string; publicUrl: string | null }> {
+    const provider = tunnelProvider(tunnelChoice);
+    if (tunnelChoice.subdomain) tunnelMemory.saveSubdomain(tunnelChoice.subdomain);
+    const port = await receiver.listen(options.port ?? 0);
+    localUrl = `http://127.0.0.1:${port}/webhooks/${webhookToken}`;
+    store.setSetting(SETTING.lastLocalUrl, localUrl);
+    // This run has no public URL until its provider gives one (none never does): an earlier
+    // run's would have `url` print an address that no longer leads here.
+    store.setSetting(SETTING.lastPublicUrl, null);
+    runRetention();
+    retentionTimer = setInterval(runRetention, RETENTION_INTERVAL_MS);
+    retentionTimer.unref();
+    log.info('receiver', `listening on 127.0.0.1:${port}`);
+    // Stopped while the receiver was opening: no tunnel to open for a monitor that is closing.
+    if (stopped) return { localUrl, publicUrl: null };
+    if (provider) {
+      let firstOutcome!: () => void;
+      const settled = new Promise<void>((resolve) => {
+        firstOutcome = resolve;
+      });
+      tunnel = createTunnelSupervisor({
+        provider,
+        localPort: port,
+        memory: tunnelMemory,
+        probe: options.probe ?? probeRequest,
+        log,
+        timing: options.tunnelTiming ?? {},
+        onStatus: (tunnelStatus) => {
+          if (tunnelStatus.state !== 'connecting') firstOutcome(); // online, offline, or stopped by stop()
+          trackUptime(tunnelStatus.state === 'online');
+          if (!stopped) emit('status', status());
+        },
+        onNotice: (notice) => {
+          if (!stopped) emit('notice', notice);
+        },
+      });
+      tunnel.start();
+      await settled;
+    }
+    if (!stopped) emit('status', status());
+    const current = tunnel?.status();
+    return { localUrl, publicUrl: current?.state === 'online' ? webhookUrlOf(current.publicUrl) : null };
+  }
 }
 
 /** What `url` prints: the webhook URLs of the latest `serve` (or tray app) on this history. */

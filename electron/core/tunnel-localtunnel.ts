@@ -42,6 +42,8 @@ export const localtunnelNames: TunnelNames = { make: newSubdomain, of: subdomain
  */
 class SupervisedTunnel extends Tunnel {
   readonly registrationTimeoutMs: number;
+  /** Ends the registration request when the client is closed before it has an answer. */
+  private readonly registration = new AbortController();
 
   constructor(options: { port: number; host: string; subdomain?: string }, registrationTimeoutMs: number) {
     super(options);
@@ -56,10 +58,16 @@ class SupervisedTunnel extends Tunnel {
     });
   }
 
+  override close(): void {
+    this.registration.abort();
+    super.close();
+  }
+
   override _init(callback: (error: Error | null, info?: TunnelInfo) => void): void {
     const { host, subdomain } = this.opts;
     const server = new URL(host).host;
-    fetch(`${host}/${subdomain ?? '?new'}`, { signal: AbortSignal.timeout(this.registrationTimeoutMs) })
+    const signal = AbortSignal.any([AbortSignal.timeout(this.registrationTimeoutMs), this.registration.signal]);
+    fetch(`${host}/${subdomain ?? '?new'}`, { signal })
       .then(async (res) => {
         const body: unknown = await res.json().catch(() => null);
         // Closed while registering (a timeout): open no sockets for a tunnel nobody wants.
@@ -98,7 +106,7 @@ export function localtunnelProvider(host: string): TunnelProvider {
     kind: 'localtunnel',
     label: 'the tunnel server',
     names: localtunnelNames,
-    open({ localPort, subdomain, timeoutMs }) {
+    open({ localPort, subdomain, timeoutMs, signal }) {
       return new Promise<TunnelSession>((resolve, reject) => {
         const client = new SupervisedTunnel({ port: localPort, host, ...(subdomain ? { subdomain } : {}) }, timeoutMs);
         let failureListener: ((error: Error) => void) | null = null;
@@ -118,6 +126,8 @@ export function localtunnelProvider(host: string): TunnelProvider {
           }
         };
         client.on('error', (error: Error) => fail(error));
+        // Given up on while opening: close the client now rather than at the end of its timeout.
+        signal.addEventListener('abort', () => fail(new Error('closed')), { once: true });
 
         // Registered is not connected: once registered (with its own timeout, above), the first
         // tunnel socket must open within the same time.

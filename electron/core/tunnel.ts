@@ -28,8 +28,17 @@ export interface TunnelProvider {
   readonly label: string;
   /** Set by a provider that can be asked for a name, so that the URL stays the same across runs. */
   readonly names?: TunnelNames;
-  /** `subdomain` is the name to ask for: always set when the provider has `names`, else null. */
-  open(request: { localPort: number; subdomain: string | null; timeoutMs: number }): Promise<TunnelSession>;
+  /**
+   * `subdomain` is the name to ask for: always set when the provider has `names`, else null.
+   * `signal` aborts when the supervisor gives up on the attempt (a stop, a reconnect): close what
+   * is open so far, so that nothing outlives it (a stop during start must not wait for a timeout).
+   */
+  open(request: {
+    localPort: number;
+    subdomain: string | null;
+    timeoutMs: number;
+    signal: AbortSignal;
+  }): Promise<TunnelSession>;
 }
 
 /** The names of a provider that can be asked for one (localtunnel's subdomains). */
@@ -146,6 +155,8 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
     selfTest: null,
   };
   let session: TunnelSession | null = null;
+  // The attempt whose provider.open() is still running, to call off.
+  let opening: AbortController | null = null;
   // Bumped on every stop and every failure: a late answer from an older attempt is ignored.
   let generation = 0;
   let reconnectTimer: NodeJS.Timeout | null = null;
@@ -204,11 +215,12 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
       if (memory.subdomain === null) kept("save the tunnel's name", () => options.memory.saveSubdomain(name));
       asked = name;
     }
-    const opened = await provider.open({
-      localPort: options.localPort,
-      subdomain: asked,
-      timeoutMs: timing.openTimeoutMs,
-    });
+    opening = new AbortController();
+    const opened = await provider
+      .open({ localPort: options.localPort, subdomain: asked, timeoutMs: timing.openTimeoutMs, signal: opening.signal })
+      .finally(() => {
+        if (mine === generation) opening = null;
+      });
     if (mine !== generation) {
       opened.close(); // stopped, or failed over, while this one was opening
       return;
@@ -259,6 +271,8 @@ export function createTunnelSupervisor(options: TunnelSupervisorOptions): Tunnel
   /** Ends the current attempt or tunnel: its late news is ignored from now on. */
   function drop(): void {
     generation++;
+    opening?.abort();
+    opening = null;
     session?.close();
     session = null;
     for (const timer of [selfTestTimer, reconnectTimer]) if (timer) clearTimeout(timer);

@@ -39,21 +39,42 @@ function spawnCli(args: readonly string[], env: Record<string, string | undefine
   });
 }
 
-/** Runs one CLI command to the end in its own process. */
-export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCli(args, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
+/** A CLI command in its own process, not waited for: to act while it runs (a signal during its start). */
+export interface CliProcess {
+  stdout(): string;
+  stderr(): string;
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves once the process has exited and its output is all in. */
+  exited: Promise<CliResult>;
+}
+
+export function spawnCliProcess(args: readonly string[], env: Record<string, string | undefined> = {}): CliProcess {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    exited,
+  };
+}
+
+/** Runs one CLI command to the end in its own process. */
+export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return spawnCliProcess(args, env).exited;
 }
 
 /** The first line of `serve --json`, exactly as the command-line contract gives it. */
