@@ -20,7 +20,7 @@ import {
   type Settings,
   withSigningSecretFlag,
 } from '../../shared/settings.ts';
-import { exportText } from './export-format.ts';
+import { exportContentType, exportFilename, exportText } from './export-format.ts';
 import { type ProbeRequest, probeRequest, sendRequest } from './http-probe.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { createRateLimiter } from './rate-limit.ts';
@@ -379,15 +379,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
     markAllRead: () => withStatusPush({ updated: store.markAllRead() }),
     getSettings: () => settings,
     getStats: ({ days, tzOffsetMinutes }) => stats(days, tzOffsetMinutes),
+    // The whole export in one string: for scripts and small exports. The window streams its
+    // export a page at a time instead (export-format.ts streamExport; SaveExport in the API).
     exportEvents: ({ format, query }) => {
       const { content, count } = exportText(store, format, query ?? {});
-      const day = new Date(now()).toISOString().slice(0, 10);
-      return {
-        filename: `singlefile-events-${day}.${format}`,
-        contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json',
-        content,
-        count,
-      };
+      return { filename: exportFilename(format, now()), contentType: exportContentType(format), content, count };
     },
     regenerateWebhookUrl: () => regenerateWebhookUrl(),
     sendTestEvent: () => sendTestEvent(),
