@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type { EventQuery, Status } from '../shared/api.ts';
+import { type EventQuery, SEARCH_LIMITS, type Status } from '../shared/api.ts';
 import { CATEGORIES, type Category, describeEventType, keyFields, type StoredEvent } from '../shared/events.ts';
 import { createDashboard, type Dashboard } from './core/dashboard.ts';
 import { defaultDataDir } from './core/data-dir.ts';
@@ -343,7 +343,14 @@ type FilterValues = {
 export function toQuery(positionals: readonly string[], values: FilterValues): EventQuery {
   const query: EventQuery = {};
   const text = positionals.join(' ').trim();
+  if (text.length > SEARCH_LIMITS.textLength) {
+    throw new UsageError(`the search text must be at most ${SEARCH_LIMITS.textLength} characters`);
+  }
   if (text) query.text = text;
+  if (values.type?.some((type) => type === '')) throw new UsageError('--type must not be empty');
+  if ((values.type?.length ?? 0) > SEARCH_LIMITS.types) {
+    throw new UsageError(`--type can be given at most ${SEARCH_LIMITS.types} times`);
+  }
   if (values.type?.length) query.types = values.type;
   if (values.category !== undefined) query.categories = [parseCategory(values.category)];
   if (values.since !== undefined) query.since = parseTime(values.since, '--since');

@@ -10,10 +10,13 @@ import { SettingsPatchSchema, SettingsSchema } from './settings.ts';
 
 const IsoDateTime = z.iso.datetime({ offset: true });
 
+/** A search's limits; the CLI checks them too, so that going past one is bad usage, said plainly. */
+export const SEARCH_LIMITS = { textLength: 500, types: 100 } as const;
+
 export const EventQuerySchema = z.strictObject({
   /** Free text: words match as prefixes, "quoted words" as a phrase. */
-  text: z.string().max(500).optional(),
-  types: z.array(z.string().min(1)).max(100).optional(),
+  text: z.string().max(SEARCH_LIMITS.textLength).optional(),
+  types: z.array(z.string().min(1)).max(SEARCH_LIMITS.types).optional(),
   categories: z.array(CategorySchema).optional(),
   /** Received at or after this time. */
   since: IsoDateTime.optional(),

@@ -440,6 +440,8 @@ describe('exit codes in a real process', () => {
       ['search', '--limit', 'abc'],
       ['search', '--since', 'yesterday'],
       ['search', '--category', 'Bogus'],
+      ['search', 'x'.repeat(501)],
+      ['search', '--type', ''],
       ['export'],
       ['export', '--format', 'xml'],
       ['serve', '--port', '99999'],

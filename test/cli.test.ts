@@ -87,9 +87,20 @@ describe('toQuery', () => {
     [{ since: '2024-02-30' }, /--since/],
     [{ until: '2024-01-15Tnoon' }, /--until/],
     [{ category: 'Bogus' }, /--category must be one of Entities, Documents, Jurisdictions, Tasks, Orders, Other/],
+    [{ type: [''] }, /^--type must not be empty$/],
+    [{ type: ['order.completed', ''] }, /^--type must not be empty$/],
+    [{ type: Array.from({ length: 101 }, (_, i) => `type.${i}`) }, /^--type can be given at most 100 times$/],
   ])('refuses %j as bad usage', (values, message) => {
     expect(() => toQuery([], values)).toThrow(UsageError);
     expect(() => toQuery([], values)).toThrow(message);
+  });
+
+  it('takes search text up to the API limit, and refuses longer text as bad usage', () => {
+    expect(toQuery(['x'.repeat(500)], {}).text).toHaveLength(500);
+    expect(() => toQuery(['x'.repeat(501)], {})).toThrow(UsageError);
+    expect(() => toQuery(['x'.repeat(300), 'y'.repeat(300)], {})).toThrow(
+      /^the search text must be at most 500 characters$/,
+    );
   });
 });
 
@@ -101,6 +112,9 @@ describe('main: bad usage', () => {
     [['search', '--since', 'yesterday'], /--since/],
     [['search', '--category', 'Bogus'], /--category/],
     [['search', '--json=yes'], /--json/],
+    [['search', 'x'.repeat(501)], /the search text must be at most 500 characters/],
+    [['search', '--type', ''], /--type must not be empty/],
+    [['export', '--format', 'csv', '--type', ''], /--type must not be empty/],
     [['export'], /--format must be csv or json/],
     [['export', '--format', 'xml'], /--format must be csv or json/],
     [['export', '--format', 'csv', '--out', ''], /--out/],
