@@ -79,8 +79,12 @@ describe('serve --json with every fixture; search and export from other processe
     expect(match).not.toBeNull();
     expect(Number(match?.[1])).toBeGreaterThan(0);
     expect(serve.ready.publicUrl).toBeNull();
-    // No dashboard exists yet: null until it does, then a loopback URL.
-    if (serve.ready.dashboardUrl !== null) expect(serve.ready.dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    // The dashboard: on loopback, and on a listener of its own, never the receiver's (the tunnel
+    // forwards the receiver's port, so history and settings must not be behind it).
+    const dashboard = /^http:\/\/127\.0\.0\.1:(\d+)\//.exec(serve.ready.dashboardUrl ?? '');
+    expect(dashboard, String(serve.ready.dashboardUrl)).not.toBeNull();
+    expect(Number(dashboard?.[1])).toBeGreaterThan(0);
+    expect(dashboard?.[1]).not.toBe(match?.[1]);
   });
 
   it('answers 200 {"status":"ok"} to every fixture and prints one NDJSON event line for each', async () => {

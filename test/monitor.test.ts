@@ -137,14 +137,24 @@ describe('monitor: restart', () => {
   it('has every acknowledged event stored when it stops in the middle of a burst', async () => {
     const dataDir = newDataDir();
     const { monitor, localUrl } = await startMonitor(dataDir);
+    let firstAcknowledged!: () => void;
+    const someAcknowledged = new Promise<void>((resolve) => {
+      firstAcknowledged = resolve;
+    });
     const sends = Array.from({ length: 100 }, (_, i) =>
       post(localUrl, JSON.stringify({ event_type: 'order.submitted', order_id: `ord_burst_${i}` }))
-        .then((res) => (res.status === 200 ? i : null))
+        .then((res) => {
+          if (res.status !== 200) return null;
+          firstAcknowledged();
+          return i;
+        })
         .catch(() => null),
     );
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Stopped once the burst is under way (something acknowledged), with the rest still in flight.
+    await someAcknowledged;
     await stopMonitor(monitor);
     const acknowledged = (await Promise.all(sends)).filter((i): i is number => i !== null);
+    expect(acknowledged.length).toBeGreaterThan(0);
 
     const reopened = await startMonitor(dataDir);
     const { events } = await reopened.monitor.listEvents({ text: 'ord_burst', limit: 1000 });
