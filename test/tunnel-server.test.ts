@@ -306,6 +306,22 @@ describe('tunnel server: restart and faults', () => {
     expect((await fetch(`${server.url}/?new`)).status).toBe(200);
   });
 
+  it("'refuse-name' answers 403 to any name (a stricter server); 'fail-registration' answers 503 as in an outage", async () => {
+    const server = await startServer();
+    server.setFault('refuse-name');
+    const refused = await fetch(`${server.url}/sfm-validname0001`);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message?: unknown }).message).toMatch(/^Invalid subdomain/);
+    expect((await fetch(`${server.url}/?new`)).status).toBe(200);
+    server.setFault('fail-registration');
+    for (const path of ['/?new', '/sfm-validname0002']) {
+      const failed = await fetch(`${server.url}${path}`);
+      expect([failed.status, await failed.text()]).toEqual([503, 'Service Unavailable']);
+    }
+    server.setFault('none');
+    expect((await fetch(`${server.url}/sfm-validname0003`)).status).toBe(200);
+  });
+
   it('close() releases every server, socket and timer it made', async () => {
     const before = handleCounts();
     const server = await startTunnelServer();

@@ -48,7 +48,8 @@ function dataDir(): string {
   return dir;
 }
 
-async function startMonitorWithTunnel(server: TunnelServer, dir = dataDir(), subdomain?: string) {
+/** A monitor with a localtunnel tunnel to `server` (only its URL is used: it need not be up). */
+async function startMonitorWithTunnel(server: Pick<TunnelServer, 'url'>, dir = dataDir(), subdomain?: string) {
   const monitor: Monitor = createMonitor({
     dataDir: dir,
     tunnel: { provider: 'localtunnel', host: server.url, ...(subdomain ? { subdomain } : {}) },
@@ -67,6 +68,36 @@ async function startMonitorWithTunnel(server: TunnelServer, dir = dataDir(), sub
   cleanups.push(stop);
   const started = await monitor.start();
   return { monitor, started, statuses, notices, stop };
+}
+
+/** Rejections nobody handled during the test, which would end the CLI. */
+function unhandledRejections(): unknown[] {
+  const seen: unknown[] = [];
+  const record = (reason: unknown) => seen.push(reason);
+  process.on('unhandledRejection', record);
+  cleanups.push(() => void process.off('unhandledRejection', record));
+  return seen;
+}
+
+/**
+ * Up to the first online status: every failed attempt is offline with `reason`, the attempt
+ * count (which the backoff grows with) goes up by one each time, and a new attempt follows each.
+ */
+function expectRetriedWithBackoff(statuses: TunnelStatus[], reason: RegExp): void {
+  const beforeOnline = statuses.slice(
+    0,
+    statuses.findIndex((s) => s.state === 'online'),
+  );
+  const offline = beforeOnline.filter((s, i) => s.state === 'offline' && beforeOnline[i - 1]?.state !== 'offline');
+  expect(offline.length).toBeGreaterThanOrEqual(2);
+  for (const s of offline) expect(s.lastError).toMatch(reason);
+  expect(offline.map((s) => s.attempts)).toEqual(offline.map((_, i) => i + 1));
+  const states = beforeOnline.map((s) => s.state).filter((state, i, all) => state !== all[i - 1]);
+  expect(states).toEqual([
+    'connecting',
+    ...offline.flatMap((_, i) => (i === 0 ? ['offline'] : ['reconnecting', 'offline'])),
+    'reconnecting',
+  ]);
 }
 
 /**
@@ -247,29 +278,68 @@ describe('tunnel through a real localtunnel client', () => {
   });
 
   it.each([
-    ['stalls', 'stall-registration' as const, /did not answer in 2 s$/],
-    ['is refused', 'refuse-registration' as const, /could not be reached/],
-  ])('when the first request %s: timeout, backoff, retry, offline with a reason', async (_, fault, reason) => {
-    const server = await tunnelServer();
-    server.setFault(fault);
-    const { monitor, started, statuses } = await startMonitorWithTunnel(server);
+    ['stalls', 'stall-registration' as const, /^127\.0\.0\.1:\d+ did not answer in 2 s$/],
+    ['has its connection dropped', 'refuse-registration' as const, /^127\.0\.0\.1:\d+ could not be reached \(.+\)$/],
+    [
+      'is refused: 403, a bad name',
+      'refuse-name' as const,
+      /^127\.0\.0\.1:\d+ refused the tunnel \(403: Invalid subdomain\. Subdomains must be lowercase/,
+    ],
+    ['gets a 503 (an outage)', 'fail-registration' as const, /^127\.0\.0\.1:\d+ is not working right now \(503\)$/],
+  ])(
+    'when the first request %s: offline with the reason, retries with backoff, online once the server is fine',
+    async (_, fault, reason) => {
+      const unhandled = unhandledRejections();
+      const server = await tunnelServer();
+      server.setFault(fault);
+      const { monitor, started, statuses } = await startMonitorWithTunnel(server);
+      expect(started.publicUrl).toBeNull();
+      const offline = await monitor.getStatus({});
+      expect(offline.tunnel.state).toBe('offline');
+      expect(offline.tunnel.lastError).toMatch(reason);
+      // It keeps trying by itself, and gets through once the server behaves.
+      await until(
+        'a second failed attempt',
+        () => new Set(statuses.filter((s) => s.state === 'offline').map((s) => s.attempts)).size,
+        (n) => n >= 2,
+      );
+      server.setFault('none');
+      await until(
+        'online',
+        () => monitor.getStatus({}),
+        (s) => s.tunnel.state === 'online',
+      );
+      expectRetriedWithBackoff(statuses, reason);
+      expect(unhandled).toEqual([]);
+    },
+  );
+
+  it('when nothing listens at the first start (ECONNREFUSED): offline with the reason, retries with backoff, online once the server is up', async () => {
+    const unhandled = unhandledRejections();
+    const taken = await startTunnelServer();
+    const port = taken.port;
+    await taken.close();
+    const { monitor, started, statuses } = await startMonitorWithTunnel({ url: `http://127.0.0.1:${port}` });
     expect(started.publicUrl).toBeNull();
-    const offline = await monitor.getStatus({});
-    expect(offline.tunnel.state).toBe('offline');
-    expect(offline.tunnel.lastError).toMatch(reason);
-    // It keeps trying by itself, and gets through once the server behaves.
+    const reason = new RegExp(`^127\\.0\\.0\\.1:${port} could not be reached \\(ECONNREFUSED\\)$`);
+    expect((await monitor.getStatus({})).tunnel).toMatchObject({
+      state: 'offline',
+      lastError: expect.stringMatching(reason),
+    });
     await until(
-      'a second attempt',
-      () => statuses.filter((s) => s.state === 'reconnecting').length,
-      (n) => n >= 1,
+      'a second failed attempt',
+      () => new Set(statuses.filter((s) => s.state === 'offline').map((s) => s.attempts)).size,
+      (n) => n >= 2,
     );
-    server.setFault('none');
-    await until(
+    const server = await tunnelServer({ port });
+    const online = await until(
       'online',
       () => monitor.getStatus({}),
       (s) => s.tunnel.state === 'online',
     );
-    expect(Math.max(...statuses.map((s) => s.attempts))).toBeGreaterThanOrEqual(2);
+    expect(online.tunnel.publicUrl).toMatch(new RegExp(`^http://sfm-[a-z0-9]{12}\\.localhost:${server.port}$`));
+    expectRetriedWithBackoff(statuses, reason);
+    expect(unhandled).toEqual([]);
   });
 });
 

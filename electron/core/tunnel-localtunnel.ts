@@ -74,8 +74,12 @@ class SupervisedTunnel extends Tunnel {
         if (this.closed) throw new Error('closed');
         if (!res.ok) {
           const message = (body as { message?: unknown } | null)?.message;
+          const answer = `${res.status}${typeof message === 'string' ? `: ${message}` : ''}`;
+          // A 5xx is the server's own trouble (an outage), not a no to us.
           throw new Error(
-            `${server} refused the tunnel (${res.status}${typeof message === 'string' ? `: ${message}` : ''})`,
+            res.status >= 500
+              ? `${server} is not working right now (${answer})`
+              : `${server} refused the tunnel (${answer})`,
           );
         }
         const info = this._getInfo(body);

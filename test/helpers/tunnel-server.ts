@@ -59,7 +59,13 @@ export interface PublicRequestInit {
   timeoutMs?: number;
 }
 
-export type TunnelFault = 'none' | 'stall-registration' | 'refuse-registration' | 'stall-forwarding';
+export type TunnelFault =
+  | 'none'
+  | 'stall-registration'
+  | 'refuse-registration'
+  | 'refuse-name'
+  | 'fail-registration'
+  | 'stall-forwarding';
 
 export interface TunnelServer {
   /** `http://127.0.0.1:PORT`: pass it as `host` to the localtunnel client. */
@@ -74,9 +80,12 @@ export interface TunnelServer {
   socketCount(id: string): number;
   /**
    * Fault injection. 'none' = normal. 'stall-registration' = GET /?new and GET /<name> never answer.
-   * 'refuse-registration' = registration requests get the TCP connection destroyed. 'stall-forwarding'
-   * = tunnel sockets stay open but public requests are never written to them (the public request
-   * hangs until its own timeout).
+   * 'refuse-registration' = registration requests get the TCP connection destroyed. 'refuse-name' =
+   * GET /<name> is answered 403 with the reference server's bad-name message, whatever the name (a
+   * server with a stricter rule than ours). 'fail-registration' = registration requests are answered
+   * 503 with a plain-text body, as a server in an outage does. 'stall-forwarding' = tunnel sockets
+   * stay open but public requests are never written to them (the public request hangs until its
+   * own timeout).
    */
   setFault(fault: TunnelFault): void;
   /** Marks a name as taken by someone else, so asking for it yields a random id. */
@@ -348,10 +357,14 @@ export async function startTunnelServer(options: TunnelServerOptions = {}): Prom
       hold(res);
       return;
     }
+    if (fault === 'fail-registration') {
+      sendText(res, 503, 'Service Unavailable');
+      return;
+    }
     let requested: string | undefined;
     if (isNamed) {
       requested = segments[0] as string;
-      if (!NAME_RULE.test(requested)) {
+      if (!NAME_RULE.test(requested) || fault === 'refuse-name') {
         sendJson(res, 403, {
           message: 'Invalid subdomain. Subdomains must be lowercase and between 4 and 63 alphanumeric characters.',
         });
