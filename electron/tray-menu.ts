@@ -7,7 +7,8 @@ import { isPaused, type NotificationSettings, PAUSED_UNTIL_RESUMED, type PauseCh
  * items carrying actions instead of click functions. tray.ts turns it into Electron objects.
  */
 
-export type TrayState = 'online' | 'connecting' | 'offline' | 'paused';
+export const TRAY_STATES = ['online', 'connecting', 'offline', 'paused'] as const;
+export type TrayState = (typeof TRAY_STATES)[number];
 
 export interface TrayView {
   /** null until the monitor has started. */
@@ -180,12 +181,17 @@ export function buildTrayMenu(view: TrayView): TrayItem[] {
   return items;
 }
 
+/** The highest count the Windows and Linux icons draw; more is "9+" (scripts/draw-icons.mjs). */
+export const UNREAD_BADGE_MAX = 9;
+
 /**
- * The icon file for a state, under the tray icon folder. macOS gets black "Template" images that
- * it tints for light and dark menu bars (the @2x file is found by name); the count is the title
- * beside it. Windows and Linux get colour icons, with a dot when there is something unread.
+ * The icon file for a state, under the tray icon folder (the @2x file beside it is found by
+ * name). macOS gets black "Template" images that it tints for light and dark menu bars; the
+ * count is the title beside it. Windows and Linux have no title, so their colour icons carry the
+ * count in a badge: `online-3.png`, and `online-9plus.png` for ten or more.
  */
 export function trayIconFile(state: TrayState, unread: number, platform: NodeJS.Platform): string {
   if (platform === 'darwin') return `${state}Template.png`;
-  return unread > 0 ? `${state}-unread.png` : `${state}.png`;
+  if (unread < 1) return `${state}.png`;
+  return unread > UNREAD_BADGE_MAX ? `${state}-${UNREAD_BADGE_MAX}plus.png` : `${state}-${unread}.png`;
 }

@@ -77,14 +77,20 @@ try {
     }
   }
 
+  // Every drawn image is packed (test/electron/tray-menu.test.ts checks that build/tray holds
+  // each one trayIconFile can choose); these names are a floor in case build/tray went missing.
   const trayDir = join(appDir, 'resources', 'tray');
   const trayFiles = existsSync(trayDir) ? readdirSync(trayDir) : [];
-  for (const state of ['online', 'connecting', 'offline', 'paused']) {
-    for (const file of [`${state}Template.png`, `${state}Template@2x.png`, `${state}.png`, `${state}-unread@2x.png`]) {
-      if (!trayFiles.includes(file)) problems.push(`resources/tray lacks ${file}`);
-    }
+  const drawn = readdirSync(join(root, 'build', 'tray')).filter((file) => file.endsWith('.png'));
+  const floor = ['online', 'connecting', 'offline', 'paused'].flatMap((state) =>
+    [`${state}Template`, state, `${state}-1`, `${state}-9`, `${state}-9plus`].flatMap((name) => [
+      `${name}.png`,
+      `${name}@2x.png`,
+    ]),
+  );
+  for (const file of new Set([...floor, ...drawn, 'app.png'])) {
+    if (!trayFiles.includes(file)) problems.push(`resources/tray lacks ${file}`);
   }
-  if (!trayFiles.includes('app.png')) problems.push('resources/tray lacks app.png');
 
   process.stdout.write(
     `packed ${entries.size} entries into app.asar, ${trayFiles.length} tray images, fuses: ${Object.keys(expected).length} checked\n`,

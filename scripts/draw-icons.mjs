@@ -153,10 +153,58 @@ const BADGES = {
   paused: union(segment(10.6, 9.4, 10.6, 14.6, 0.8), segment(13.4, 9.4, 13.4, 14.6, 0.8)),
 };
 const COLORS = { online: '#2e9d4f', connecting: '#e69b00', offline: '#d93025', paused: '#6b778c' };
-const unreadDot = circle(13.5, 2.5, 2.4);
-const unreadClearance = circle(13.5, 2.5, 3.5);
 
-function trayIcon(state, size, { template = false, unread = false } = {}) {
+// The unread count on Windows and Linux (macOS writes it as the title beside the icon): a blue
+// badge in the top-right corner with a 3×5 pixel digit, one design unit per font pixel, so each
+// lit cell is exactly one pixel at 16 px and two at 32 px — no blur from anti-aliasing.
+const UNREAD_BADGE_MAX = 9; // = UNREAD_BADGE_MAX in electron/tray-menu.ts
+// The glyphs the badge needs: 1–9 and the "+" of "9+".
+const FONT = {
+  1: ['.#.', '##.', '.#.', '.#.', '###'],
+  2: ['###', '..#', '###', '#..', '###'],
+  3: ['###', '..#', '.##', '..#', '###'],
+  4: ['#.#', '#.#', '###', '..#', '..#'],
+  5: ['###', '#..', '###', '..#', '###'],
+  6: ['###', '#..', '###', '#.#', '###'],
+  7: ['###', '..#', '..#', '.#.', '.#.'],
+  8: ['###', '#.#', '###', '#.#', '###'],
+  9: ['###', '#.#', '###', '..#', '###'],
+  '+': ['...', '.#.', '###', '.#.', '...'],
+};
+const rect = (x0, y0, x1, y1) => (x, y) => x >= x0 && x < x1 && y >= y0 && y < y1;
+
+/** The glyphs of `text` side by side from (x, y), one unit between them. */
+function pixelText(text, x, y) {
+  const cells = [];
+  [...text].forEach((char, i) => {
+    FONT[char].forEach((row, dy) => {
+      [...row].forEach((on, dx) => {
+        const cx = x + i * 4 + dx;
+        if (on === '#') cells.push(rect(cx, y + dy, cx + 1, y + dy + 1));
+      });
+    });
+  });
+  return union(...cells);
+}
+
+/** "1"…"9", then "9+" for more. */
+function badgeText(unread) {
+  return unread > UNREAD_BADGE_MAX ? `${UNREAD_BADGE_MAX}+` : String(unread);
+}
+
+/** A 7-unit square for one glyph (2 units either side), 9 units wide for "9+" (1 unit either side). */
+function unreadBadge(text) {
+  const glyphs = text.length * 4 - 1;
+  const width = text.length === 1 ? 7 : 9;
+  const left = 16 - width;
+  return {
+    clearance: roundedRect(left - 1, -1, 17, 8, 3.5),
+    badge: roundedRect(left, 0, 16, 7, 2.5),
+    digits: pixelText(text, left + (width - glyphs) / 2, 1),
+  };
+}
+
+function trayIcon(state, size, { template = false, unread = 0 } = {}) {
   const c = canvas(size, 16);
   const ink = template ? [0, 0, 0, 1] : hex('#37474f');
   c.paint(minus(page, badgeClearance), ink);
@@ -167,9 +215,11 @@ function trayIcon(state, size, { template = false, unread = false } = {}) {
     c.paint(minus(minus(pageInner, fold), badgeClearance), hex('#ffffff'));
   }
   c.paint(BADGES[state], template ? [0, 0, 0, 1] : hex(COLORS[state]));
-  if (unread) {
-    c.paint(unreadClearance, null, true);
-    c.paint(unreadDot, hex('#1a73e8'));
+  if (unread > 0) {
+    const { clearance, badge, digits } = unreadBadge(badgeText(unread));
+    c.paint(clearance, null, true);
+    c.paint(badge, hex('#1a73e8'));
+    c.paint(digits, hex('#ffffff'));
   }
   return c.toPng();
 }
@@ -229,9 +279,10 @@ export function drawAll() {
     // macOS: black templates, 16 pt and @2x; the system tints them for the menu bar.
     written.push(write(`build/tray/${state}Template.png`, trayIcon(state, 16, { template: true })));
     written.push(write(`build/tray/${state}Template@2x.png`, trayIcon(state, 32, { template: true })));
-    // Windows and Linux: colour, with and without the unread dot; @2x for high-DPI screens.
-    for (const unread of [false, true]) {
-      const name = unread ? `${state}-unread` : state;
+    // Windows and Linux: colour, without a badge and with each count it can show ("9+" is
+    // `-9plus`); @2x for high-DPI screens. Names as electron/tray-menu.ts trayIconFile() picks them.
+    for (let unread = 0; unread <= UNREAD_BADGE_MAX + 1; unread++) {
+      const name = unread === 0 ? state : `${state}-${badgeText(unread).replace('+', 'plus')}`;
       written.push(write(`build/tray/${name}.png`, trayIcon(state, 16, { unread })));
       written.push(write(`build/tray/${name}@2x.png`, trayIcon(state, 32, { unread })));
     }

@@ -97,10 +97,13 @@ describe('electron-builder.yml', () => {
       mac: { target: 'dmg' },
       win: { target: 'nsis' },
       linux: { target: ['AppImage', 'deb'] },
+      // The tray images, the count badges among them, are read from disk next to app.asar.
+      extraResources: [{ from: 'build/tray', to: 'tray' }],
     });
     expect(existsSync(join(ROOT, 'build/icon.png'))).toBe(true);
     const main = readFileSync(join(ROOT, 'electron/main.ts'), 'utf8');
     expect(main).toContain(`const APP_ID = '${config.appId}'`);
+    expect(main).toContain("join(process.resourcesPath, 'tray')");
   });
 });
 

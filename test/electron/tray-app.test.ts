@@ -121,7 +121,7 @@ describe('the tray app', () => {
     shown.emit('click');
     const window = FakeBrowserWindow.created[0] as FakeBrowserWindow;
     expect(window.loads).toEqual([{ file: INDEX, hash: `/event/${event?.id}` }]);
-    expect(tray().image).toMatchObject({ path: '/icons/online-unread.png' });
+    expect(tray().image).toMatchObject({ path: '/icons/online-1.png' });
   });
 
   it('types that are off by default make no notification but appear in the tray', async () => {
@@ -141,7 +141,7 @@ describe('the tray app', () => {
     expect(FakeNotification.shown).toHaveLength(0);
     await app.handleAction({ type: 'resume' });
     expect((await monitor.getSettings({})).notifications.pausedUntil).toBeNull();
-    expect(tray().image).toMatchObject({ path: '/icons/online-unread.png' });
+    expect(tray().image).toMatchObject({ path: '/icons/online-1.png' });
     await deliver('order.completed');
     await trayShowsUnread(2);
     expect(FakeNotification.shown).toHaveLength(1);

@@ -1,17 +1,18 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PAUSED_UNTIL_RESUMED } from '../../electron/core/notify.ts';
 import {
   buildTrayMenu,
   menuLabel,
+  TRAY_STATES,
   type TrayItem,
-  type TrayState,
   type TrayView,
   trayIconFile,
   trayState,
   trayTitle,
   trayTooltip,
+  UNREAD_BADGE_MAX,
 } from '../../electron/tray-menu.ts';
 import type { Status } from '../../shared/api.ts';
 import { DEFAULT_SETTINGS } from '../../shared/settings.ts';
@@ -165,21 +166,75 @@ describe('the tray menu', () => {
   });
 });
 
+/** Width and height from a PNG's IHDR chunk, or null when the file is not a PNG. */
+function pngSize(path: string): { width: number; height: number } | null {
+  const head = readFileSync(path).subarray(0, 24);
+  if (!head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return null;
+  if (head.toString('ascii', 12, 16) !== 'IHDR') return null;
+  return { width: head.readUInt32BE(16), height: head.readUInt32BE(20) };
+}
+
 describe('the tray icons', () => {
-  const states: TrayState[] = ['online', 'connecting', 'offline', 'paused'];
-  it.each(['linux', 'win32', 'darwin'] as const)('every state has its drawn images on %s', (platform) => {
-    for (const state of states) {
-      for (const unread of [0, 4]) {
-        const file = trayIconFile(state, unread, platform);
-        expect(existsSync(`${TRAY_DIR}${file}`), file).toBe(true);
-        expect(existsSync(`${TRAY_DIR}${file.replace('.png', '@2x.png')}`), `${file} @2x`).toBe(true);
-      }
+  const platforms = ['linux', 'win32', 'darwin'] as const;
+  // Every count up to one past the badge's limit, and one far past it.
+  const counts = [...Array.from({ length: UNREAD_BADGE_MAX + 2 }, (_, n) => n), 250, 100_000];
+  const chosen = new Set(
+    platforms.flatMap((platform) =>
+      TRAY_STATES.flatMap((state) => counts.map((unread) => trayIconFile(state, unread, platform))),
+    ),
+  );
+
+  it.each([
+    ['linux', 0, 'offline.png'],
+    ['linux', 1, 'offline-1.png'],
+    ['linux', 9, 'offline-9.png'],
+    ['linux', 10, 'offline-9plus.png'],
+    ['linux', 250, 'offline-9plus.png'],
+    ['win32', 0, 'offline.png'],
+    ['win32', 1, 'offline-1.png'],
+    ['win32', 9, 'offline-9.png'],
+    ['win32', 10, 'offline-9plus.png'],
+    ['win32', 250, 'offline-9plus.png'],
+    // macOS writes the count as the title beside the icon (trayTitle): the image stays the same.
+    ['darwin', 0, 'offlineTemplate.png'],
+    ['darwin', 1, 'offlineTemplate.png'],
+    ['darwin', 9, 'offlineTemplate.png'],
+    ['darwin', 10, 'offlineTemplate.png'],
+    ['darwin', 250, 'offlineTemplate.png'],
+  ] as const)('on %s, %i unread shows %s', (platform, unread, file) => {
+    expect(trayIconFile('offline', unread, platform)).toBe(file);
+  });
+
+  it('the badge follows each state', () => {
+    expect(TRAY_STATES.map((state) => trayIconFile(state, 4, 'win32'))).toEqual([
+      'online-4.png',
+      'connecting-4.png',
+      'offline-4.png',
+      'paused-4.png',
+    ]);
+  });
+
+  it('every image the code can choose is drawn, 16×16 with a 32×32 @2x beside it', () => {
+    expect(chosen.size).toBe(TRAY_STATES.length * (1 + 1 + UNREAD_BADGE_MAX + 1));
+    for (const file of chosen) {
+      expect(pngSize(`${TRAY_DIR}${file}`), file).toEqual({ width: 16, height: 16 });
+      const retina = file.replace('.png', '@2x.png');
+      expect(pngSize(`${TRAY_DIR}${retina}`), retina).toEqual({ width: 32, height: 32 });
     }
   });
 
-  it('macOS gets template images; the others show a dot when something is unread', () => {
-    expect(trayIconFile('paused', 3, 'darwin')).toBe('pausedTemplate.png');
-    expect(trayIconFile('offline', 3, 'win32')).toBe('offline-unread.png');
-    expect(trayIconFile('offline', 0, 'linux')).toBe('offline.png');
+  it('each count is its own picture', () => {
+    for (const state of TRAY_STATES) {
+      const files = counts.slice(0, UNREAD_BADGE_MAX + 2).map((unread) => trayIconFile(state, unread, 'linux'));
+      const pictures = new Set(files.map((file) => readFileSync(`${TRAY_DIR}${file}`).toString('base64')));
+      expect(pictures.size, state).toBe(files.length);
+    }
+  });
+
+  it('build/tray holds nothing else but the app icon', () => {
+    const drawn = readdirSync(TRAY_DIR).sort();
+    const used = [...chosen].flatMap((file) => [file, file.replace('.png', '@2x.png')]);
+    expect(drawn).toEqual([...used, 'app.png'].sort());
+    expect(existsSync(`${TRAY_DIR}app.png`)).toBe(true);
   });
 });

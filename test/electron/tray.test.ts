@@ -80,8 +80,16 @@ describe('the tray adapter', () => {
     expect(templates).toHaveLength(2);
     expect(tray.tooltip).toBe('SingleFile Monitor · Offline: down');
     controller.update({ ...view, status: statusOf({ unread: 3 }) });
-    expect((tray.image as FakeNativeImage).path).toBe('/icons/online-unread.png');
+    expect((tray.image as FakeNativeImage).path).toBe('/icons/online-3.png');
     expect(tray.tooltip).toContain('3 unread');
+    controller.update({ ...view, status: statusOf({ unread: 4 }) });
+    expect((tray.image as FakeNativeImage).path).toBe('/icons/online-4.png');
+    controller.update({ ...view, status: statusOf({ unread: 12 }) });
+    expect((tray.image as FakeNativeImage).path).toBe('/icons/online-9plus.png');
+    expect(tray.tooltip).toContain('12 unread');
+    expect(tray.calls.filter((call) => call === 'setImage')).toHaveLength(4);
+    controller.update({ ...view, status: statusOf({ unread: 250 }) });
+    expect(tray.calls.filter((call) => call === 'setImage')).toHaveLength(4);
     controller.destroy();
     expect(tray.destroyed).toBe(true);
   });
