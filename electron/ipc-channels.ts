@@ -19,6 +19,7 @@ const METHOD_SET = {
   exportEvents: true,
   regenerateWebhookUrl: true,
   sendTestEvent: true,
+  checkTunnel: true,
 } as const satisfies Record<MonitorMethod, true>;
 
 const PUSH_SET = { event: true, status: true, notice: true } as const satisfies Record<PushChannel, true>;

@@ -45,6 +45,16 @@ export const ReceiverStatusSchema = z.object({
   throttledDeliveries: z.number().int(),
 });
 
+/** A request through the public URL that the receiver must see: whether it did, and the round trip. */
+export const SelfTestResultSchema = z.object({
+  ok: z.boolean(),
+  at: z.string(),
+  rttMs: z.number().nullable(),
+  /** Why not, in plain words. */
+  error: z.string().nullable(),
+});
+export type SelfTestResult = z.infer<typeof SelfTestResultSchema>;
+
 /** The tunnel as the UI shows it, pushed on every change. */
 export const TunnelStatusSchema = z.object({
   provider: z.enum(['localtunnel', 'none', 'custom']),
@@ -59,9 +69,8 @@ export const TunnelStatusSchema = z.object({
   lastError: z.string().nullable(),
   /** Set when the server granted a different URL than the one the user pasted into SingleFile. */
   urlChanged: z.object({ from: z.string(), to: z.string() }).nullable(),
-  selfTest: z
-    .object({ ok: z.boolean(), at: z.string(), rttMs: z.number().nullable(), error: z.string().nullable() })
-    .nullable(),
+  /** The latest self-test (every 60 s, on demand, and with each test event sent through the tunnel). */
+  selfTest: SelfTestResultSchema.nullable(),
 });
 export type TunnelStatus = z.infer<typeof TunnelStatusSchema>;
 
@@ -142,9 +151,15 @@ export type MonitorBridge = MonitorApi & { saveExport: SaveExport };
 /** Where a test event got to: the place it failed, in the order an event travels. */
 export const TestEventResultSchema = z.object({
   ok: z.boolean(),
-  /** The URL it was sent to: the public one when a tunnel is up, else the local one. */
+  /** The URL it was sent to: the public one when a tunnel is up, else the local one (no tunnel stage). */
   via: z.enum(['public', 'local']),
-  failedAt: z.enum(['tunnel', 'receiver']).nullable(),
+  /**
+   * Where it stopped: `tunnel`, it never reached the receiver; `receiver`, the receiver refused it
+   * (a 4xx such as 401 or 429: `status`, and the reason in `message`); `history`, the receiver
+   * took it but could not store it (503).
+   */
+  failedAt: z.enum(['tunnel', 'receiver', 'history']).nullable(),
+  /** The HTTP status the sender got, if any. */
   status: z.number().int().nullable(),
   message: z.string(),
   eventId: z.number().int().nullable(),
@@ -169,6 +184,8 @@ export const monitorApiContract = {
   regenerateWebhookUrl: { request: NoRequest, response: StatusSchema },
   /** Sends a test event through the public URL (or the local one without a tunnel). */
   sendTestEvent: { request: NoRequest, response: TestEventResultSchema },
+  /** Runs the tunnel's self-test now; its result is in the tunnel status too. */
+  checkTunnel: { request: NoRequest, response: SelfTestResultSchema },
 } as const;
 
 type Contract = typeof monitorApiContract;

@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMonitor, type Monitor } from '../electron/core/monitor.ts';
 import type { StoredEvent } from '../shared/events.ts';
@@ -208,6 +210,48 @@ describe('monitor: stats, export, test event, new URL', () => {
     const stored = await monitor.getEvent({ id: result.eventId ?? 0 });
     expect(stored?.event_type).toBe('monitor.test');
     expect(stored?.category).toBe('Other');
+  });
+
+  it('a test event the receiver refuses (flood control) fails at the receiver, with its status and reason; no tunnel stage', async () => {
+    const { monitor, localUrl } = await startMonitor(newDataDir());
+    await monitor.updateSettings({ security: { rateLimit: { perMinute: 1 } } });
+    expect((await post(localUrl, JSON.stringify({ event_type: 'order.completed', order_id: 'ord_1' }))).status).toBe(
+      200,
+    );
+    expect(await monitor.sendTestEvent({})).toEqual({
+      ok: false,
+      via: 'local',
+      failedAt: 'receiver',
+      status: 429,
+      message: 'The receiver refused it (429: too many deliveries, retry later).',
+      eventId: null,
+    });
+  });
+
+  it('a test event the history cannot store (another writer holds the lock) fails at the history', async () => {
+    const dataDir = newDataDir();
+    const { monitor } = await startMonitor(dataDir);
+    const other = new DatabaseSync(join(dataDir, 'history.sqlite'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const result = await monitor.sendTestEvent({});
+      other.exec('COMMIT');
+      expect(result).toEqual({
+        ok: false,
+        via: 'local',
+        failedAt: 'history',
+        status: 503,
+        message: 'The receiver got it but could not store it (503: could not store the event, retry later).',
+        eventId: null,
+      });
+    } finally {
+      other.close();
+    }
+  });
+
+  it('checking the tunnel without one says so', async () => {
+    const { monitor } = await startMonitor(newDataDir());
+    expect(await monitor.checkTunnel({})).toMatchObject({ ok: false, rttMs: null, error: 'no tunnel is in use' });
   });
 
   it('regenerates the webhook URL: the old one stops working at once', async () => {

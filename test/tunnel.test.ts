@@ -49,11 +49,16 @@ function dataDir(): string {
 }
 
 /** A monitor with a localtunnel tunnel to `server` (only its URL is used: it need not be up). */
-async function startMonitorWithTunnel(server: Pick<TunnelServer, 'url'>, dir = dataDir(), subdomain?: string) {
+async function startMonitorWithTunnel(
+  server: Pick<TunnelServer, 'url'>,
+  dir = dataDir(),
+  subdomain?: string,
+  timing: Partial<typeof FAST_TIMING> = {},
+) {
   const monitor: Monitor = createMonitor({
     dataDir: dir,
     tunnel: { provider: 'localtunnel', host: server.url, ...(subdomain ? { subdomain } : {}) },
-    tunnelTiming: FAST_TIMING,
+    tunnelTiming: { ...FAST_TIMING, ...timing },
   });
   const statuses: TunnelStatus[] = [];
   const notices: Notice[] = [];
@@ -353,8 +358,72 @@ describe('test event and a new URL through the tunnel', () => {
 
     server.setFault('stall-forwarding');
     const lost = await monitor.sendTestEvent({});
-    expect(lost).toMatchObject({ ok: false, via: 'public', failedAt: 'tunnel' });
+    expect(lost).toMatchObject({ ok: false, via: 'public', failedAt: 'tunnel', status: null });
+    expect(lost.message).toMatch(/^No answer: /);
     server.setFault('none');
+  });
+
+  it('a refusal by the receiver itself (flood control, 429) is the receiver stage, even through the tunnel', async () => {
+    const server = await tunnelServer();
+    const { monitor, started } = await startMonitorWithTunnel(server);
+    await monitor.updateSettings({ security: { rateLimit: { perMinute: 1 } } });
+    const webhookUrl = started.publicUrl ?? '';
+    const post = () =>
+      server.request(webhookUrl, {
+        method: 'POST',
+        path: pathOf(webhookUrl),
+        headers: { 'content-type': 'application/json' },
+        body: '{"event_type":"order.completed","order_id":"ord_takes_the_token"}',
+      });
+    expect((await post()).status).toBe(200);
+    const refused = await monitor.sendTestEvent({});
+    expect(refused).toEqual({
+      ok: false,
+      via: 'public',
+      failedAt: 'receiver',
+      status: 429,
+      message: 'The receiver refused it (429: too many deliveries, retry later).',
+      eventId: null,
+    });
+    expect((await monitor.listEvents({ types: ['monitor.test'] })).events).toEqual([]);
+
+    // A 429 from the tunnel server itself (loca.lt's own rate limit) is the tunnel's: the receiver never saw it.
+    server.setFault('throttle-public');
+    expect(await monitor.sendTestEvent({})).toEqual({
+      ok: false,
+      via: 'public',
+      failedAt: 'tunnel',
+      status: 429,
+      message: 'The tunnel answered 429 without reaching this computer.',
+      eventId: null,
+    });
+  });
+
+  it('checks the tunnel on demand and with each test event; the result and round trip are in the status', async () => {
+    const server = await tunnelServer();
+    // No periodic self-test during the test: every result after the first comes from a request of ours.
+    const { monitor, statuses } = await startMonitorWithTunnel(server, dataDir(), undefined, {
+      selfTestIntervalMs: 60_000,
+    });
+    await until(
+      'the first self-test',
+      () => monitor.getStatus({}),
+      (s) => s.tunnel.selfTest?.ok === true,
+    );
+
+    const checked = await monitor.checkTunnel({});
+    expect(checked).toMatchObject({ ok: true, error: null, rttMs: expect.any(Number) });
+    expect((await monitor.getStatus({})).tunnel.selfTest).toEqual(checked);
+
+    const mark = statuses.length;
+    expect((await monitor.sendTestEvent({})).ok).toBe(true);
+    const fresh = statuses.slice(mark).map((s) => s.selfTest);
+    expect(fresh.some((result) => result?.ok === true && result.at !== checked.at)).toBe(true);
+
+    server.setFault('stall-forwarding');
+    const stalled = await monitor.checkTunnel({});
+    expect(stalled).toMatchObject({ ok: false, rttMs: null, error: 'no answer through the tunnel server in 0.5 s' });
+    expect((await monitor.getStatus({})).tunnel.selfTest).toEqual(stalled);
   });
 
   it('regenerates the URL with a new name and token; the old public URL stops working', async () => {

@@ -40,6 +40,11 @@ import { localtunnelProvider } from './tunnel-localtunnel.ts';
 export const HISTORY_FILE = 'history.sqlite';
 /** The type of the events "Send a test event" sends; stored like any other, under "Other". */
 export const TEST_EVENT_TYPE = 'monitor.test';
+/**
+ * Carries a test event's id, so that the monitor knows whether the receiver itself answered it:
+ * a refusal before anything is read (429, 401) must not be taken for the tunnel's.
+ */
+const TEST_EVENT_HEADER = 'x-singlefile-monitor-test';
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 const SETTING = {
@@ -120,8 +125,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const counters = { rejected: 0, failed: 0 };
   // Tunnel uptime since start: time spent online, accumulated at every state change.
   const uptime = { onlineMs: 0, onlineSince: null as number | null };
-  // Ids of test events on their way, to tell "the tunnel lost it" from "the receiver refused it".
-  const testEventsSeen = new Map<string, boolean>();
+  // Test events on their way, by id: what the receiver answered (null: it never saw the request)
+  // and whether it got as far as the history, so that a failure names the stage it stopped at.
+  const testEvents = new Map<string, { answered: number | null; storing: boolean }>();
   const listeners = new Map<PushChannel, Set<(payload: never) => void>>();
   let localUrl: string | null = null;
   let retentionTimer: NodeJS.Timeout | null = null;
@@ -137,8 +143,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   }
 
   async function ingest(input: IngestInput): Promise<'ok' | 'duplicate'> {
-    const testId = input.event.id;
-    if (typeof testId === 'string' && testEventsSeen.has(testId)) testEventsSeen.set(testId, true);
+    const test = typeof input.event.id === 'string' ? testEvents.get(input.event.id) : undefined;
+    if (test) test.storing = true;
     const result = await store.append(input);
     if (result.status === 'ok') emit('event', result.event);
     return result.status;
@@ -172,9 +178,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     admit: () => limiter.take(),
     signature: () => verifier,
     onProbe: (nonce) => tunnel?.probeSeen(nonce),
-    onAnswer: (code) => {
+    onAnswer: (code, headers) => {
       if (code === 503) counters.failed++;
       else if (code >= 400 && code < 500 && code !== 404) counters.rejected++;
+      const testId = headers[TEST_EVENT_HEADER];
+      const test = typeof testId === 'string' ? testEvents.get(testId) : undefined;
+      if (test) test.answered = code;
     },
     log,
     ...options.receiver,
@@ -303,7 +312,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const current = status();
     const tunnelWanted = tunnelChoice.provider !== 'none';
     const via = tunnelWanted ? 'public' : 'local';
-    const fail = (failedAt: 'tunnel' | 'receiver', message: string, code: number | null = null): TestEventResult => ({
+    const fail = (failedAt: TestEventStage, message: string, code: number | null = null): TestEventResult => ({
       ok: false,
       via,
       failedAt,
@@ -326,18 +335,26 @@ export function createMonitor(options: MonitorOptions): Monitor {
       message: 'Test event from SingleFile Monitor',
       timestamp: new Date(now()).toISOString(),
     };
-    testEventsSeen.set(id, false);
+    const seen = { answered: null as number | null, storing: false };
+    testEvents.set(id, seen);
+    // Through the tunnel, the self-test makes the same trip: run it alongside, so that the tunnel's
+    // status (its self-test result and round trip) tells what this test found out as well.
+    const check = tunnelWanted ? tunnel?.selfTest() : undefined;
     try {
       const body = JSON.stringify(event);
       // Signed as the sender is expected to sign, so that the test passes the receiver's check too.
       const signature = signDelivery({ ...settings.security.signature, secret: signingSecret }, body, id, now());
       const answer = await sendRequest(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'bypass-tunnel-reminder': '1', ...signature },
+        headers: {
+          'content-type': 'application/json',
+          'bypass-tunnel-reminder': '1',
+          [TEST_EVENT_HEADER]: id,
+          ...signature,
+        },
         body,
         timeoutMs: 10_000,
       });
-      const reached = testEventsSeen.get(id) === true;
       if (answer.status === 200) {
         const stored = store.search({ text: id, limit: 1 }).events[0];
         return {
@@ -349,16 +366,26 @@ export function createMonitor(options: MonitorOptions): Monitor {
           eventId: stored?.id ?? null,
         };
       }
-      return reached
-        ? fail('receiver', `The receiver answered ${answer.status}.`, answer.status)
-        : fail('tunnel', `The tunnel answered ${answer.status} without reaching this computer.`, answer.status);
+      const reason = answerReason(answer.body);
+      if (seen.storing) {
+        return fail(
+          'history',
+          `The receiver got it but could not store it (${answer.status}${reason}).`,
+          answer.status,
+        );
+      }
+      if (seen.answered !== null) {
+        return fail('receiver', `The receiver refused it (${answer.status}${reason}).`, answer.status);
+      }
+      return fail('tunnel', `The tunnel answered ${answer.status} without reaching this computer.`, answer.status);
     } catch (error) {
       return fail(
         tunnelWanted ? 'tunnel' : 'receiver',
         `No answer: ${error instanceof Error ? error.message : String(error)}.`,
       );
     } finally {
-      testEventsSeen.delete(id);
+      testEvents.delete(id);
+      await check;
     }
   }
 
@@ -387,6 +414,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     },
     regenerateWebhookUrl: () => regenerateWebhookUrl(),
     sendTestEvent: () => sendTestEvent(),
+    checkTunnel: () =>
+      tunnel?.selfTest() ?? { ok: false, at: new Date(now()).toISOString(), rttMs: null, error: 'no tunnel is in use' },
     updateSettings: (patch) => {
       const next = applySettingsPatch(settings, patch);
       const secret = patch.security?.signature?.secret;
@@ -425,6 +454,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     exportEvents: call('exportEvents'),
     regenerateWebhookUrl: call('regenerateWebhookUrl'),
     sendTestEvent: call('sendTestEvent'),
+    checkTunnel: call('checkTunnel'),
     subscribe(channel, listener) {
       const set = listeners.get(channel) ?? new Set();
       listeners.set(channel, set);
@@ -490,6 +520,18 @@ export function createMonitor(options: MonitorOptions): Monitor {
     if (!stopped) emit('status', status());
     const current = tunnel?.status();
     return { localUrl, publicUrl: current?.state === 'online' ? webhookUrlOf(current.publicUrl) : null };
+  }
+}
+
+type TestEventStage = NonNullable<TestEventResult['failedAt']>;
+
+/** The receiver's reason from its JSON answer (`{"error": …}`), as ": reason", or nothing. */
+function answerReason(body: string): string {
+  try {
+    const error = (JSON.parse(body) as { error?: unknown } | null)?.error;
+    return typeof error === 'string' ? `: ${error}` : '';
+  } catch {
+    return '';
   }
 }
 

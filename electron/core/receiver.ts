@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SingleFileEvent } from '../../shared/events.ts';
 import { type Logger, logValue } from './log.ts';
@@ -25,8 +31,8 @@ export interface ReceiverOptions {
   ingest: (input: IngestInput) => Promise<'ok' | 'duplicate'>;
   /** Told of each self-test nonce that arrives at `/healthz?probe=…`. */
   onProbe?: (nonce: string) => void;
-  /** Told the status of every answer sent, for the stats (rejected deliveries, failures). */
-  onAnswer?: (status: number) => void;
+  /** Told the status of every answer sent (with the request's headers), for the stats and test events. */
+  onAnswer?: (status: number, headers: IncomingHttpHeaders) => void;
   /** Flood control: asked once per delivery to the webhook, before anything else is done with it. */
   admit?: () => Admission;
   /** The signature check of the moment (settings change at run time); null = not checked. */
@@ -88,7 +94,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    res.once('finish', () => options.onAnswer?.(res.statusCode));
+    res.once('finish', () => options.onAnswer?.(res.statusCode, req.headers));
     res.once('close', () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       inFlight.set(socket, left);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Notice, TunnelStatus } from '../../shared/api.ts';
+import type { Notice, SelfTestResult, TunnelStatus } from '../../shared/api.ts';
 import type { ProbeRequest } from './http-probe.ts';
 import type { Logger } from './log.ts';
 
@@ -101,13 +101,6 @@ export interface TunnelSupervisorOptions {
   onNotice(notice: Notice): void;
   timing?: Partial<TunnelTiming>;
   now?: () => number;
-}
-
-export interface SelfTestResult {
-  ok: boolean;
-  at: string;
-  rttMs: number | null;
-  error: string | null;
 }
 
 export interface TunnelSupervisor {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Status, TestEventResult } from '../../shared/api.ts';
+import type { SelfTestResult, Status, TestEventResult } from '../../shared/api.ts';
 import type { StoredEvent } from '../../shared/events.ts';
 import { CopyButton } from '../components/CopyButton.tsx';
 import { Icon } from '../components/Icons.tsx';
@@ -52,6 +52,7 @@ function WebhookCard({ status }: { status: Status }) {
           Tunnel: <strong>{tunnel.title}</strong>. {tunnel.detail}
         </span>
       </p>
+      {status.tunnel.provider !== 'none' ? <TunnelCheck tunnel={status.tunnel} /> : null}
       {status.receiver.throttled ? (
         <div className="callout callout-warn" role="alert">
           <Icon name="warning" className="callout-icon" />
@@ -73,6 +74,52 @@ function WebhookCard({ status }: { status: Status }) {
       ) : null}
     </section>
   );
+}
+
+/** The tunnel's self-test (a request through the public URL back to this computer): the latest, and one now. */
+function TunnelCheck({ tunnel }: { tunnel: Status['tunnel'] }) {
+  const api = useApi();
+  // The answer to "check now"; the status push brings the same result, and later periodic ones.
+  const [checked, setChecked] = useState<SelfTestResult | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const check = async () => {
+    setChecking(true);
+    setError(null);
+    try {
+      setChecked(await api.checkTunnel({}));
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setChecking(false);
+    }
+  };
+  const last = newest(tunnel.selfTest, checked);
+  return (
+    <p className="tunnel-check small">
+      <span role="status">
+        {last === null
+          ? 'Not checked yet. '
+          : last.ok
+            ? `Checked ${formatRelative(last.at, Date.now())}: through the tunnel and back in ${Math.round(last.rttMs ?? 0)} ms. `
+            : `Checked ${formatRelative(last.at, Date.now())}: it did not get through (${last.error}). `}
+      </span>
+      <button type="button" className="button small" onClick={check} disabled={checking}>
+        {checking ? 'Checking…' : 'Check the tunnel now'}
+      </button>
+      {error ? (
+        <span className="error-text" role="alert">
+          {' '}
+          Could not check: {error}
+        </span>
+      ) : null}
+    </p>
+  );
+}
+
+function newest(a: SelfTestResult | null, b: SelfTestResult | null): SelfTestResult | null {
+  if (a === null || b === null) return a ?? b;
+  return a.at >= b.at ? a : b;
 }
 
 function FirstEventCard({ status }: { status: Status }) {
@@ -127,10 +174,17 @@ function FirstEventCard({ status }: { status: Status }) {
 }
 
 const STAGES = ['tunnel', 'receiver', 'history'] as const;
-const STAGE_NAMES: Record<(typeof STAGES)[number], string> = {
+type Stage = (typeof STAGES)[number];
+const STAGE_NAMES: Record<Stage, string> = {
   tunnel: 'Tunnel',
   receiver: 'Receiver',
   history: 'History',
+};
+/** What a failure at each stage means. */
+const FAILED_AT: Record<Stage, string> = {
+  tunnel: 'It did not get through the tunnel.',
+  receiver: 'The receiver refused it.',
+  history: 'It arrived but could not be stored.',
 };
 
 function TestEventCard() {
@@ -149,8 +203,9 @@ function TestEventCard() {
       setSending(false);
     }
   };
-  const stages = result?.via === 'local' ? STAGES.slice(1) : STAGES;
-  const failedIndex = result?.failedAt ? stages.indexOf(result.failedAt as never) : -1;
+  // Sent to the local URL, it never went through a tunnel: no tunnel stage to show.
+  const stages: readonly Stage[] = result?.via === 'local' ? STAGES.slice(1) : STAGES;
+  const failedIndex = result?.failedAt ? stages.indexOf(result.failedAt) : -1;
   return (
     <section className="card" aria-labelledby="test-title">
       <h2 id="test-title">Test the connection</h2>
@@ -178,7 +233,7 @@ function TestEventCard() {
             })}
           </ol>
           <p className={result.ok ? 'ok-text' : 'error-text'}>
-            {result.ok ? 'It worked. ' : `Failed at the ${result.failedAt ?? 'receiver'}. `}
+            {result.ok ? 'It worked. ' : `${FAILED_AT[result.failedAt ?? 'receiver']} `}
             {result.message}
           </p>
           {result.eventId ? <a href={`#/event/${result.eventId}`}>See the test event</a> : null}

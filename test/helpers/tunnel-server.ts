@@ -65,7 +65,8 @@ export type TunnelFault =
   | 'refuse-registration'
   | 'refuse-name'
   | 'fail-registration'
-  | 'stall-forwarding';
+  | 'stall-forwarding'
+  | 'throttle-public';
 
 export interface TunnelServer {
   /** `http://127.0.0.1:PORT`: pass it as `host` to the localtunnel client. */
@@ -85,7 +86,8 @@ export interface TunnelServer {
    * server with a stricter rule than ours). 'fail-registration' = registration requests are answered
    * 503 with a plain-text body, as a server in an outage does. 'stall-forwarding' = tunnel sockets
    * stay open but public requests are never written to them (the public request hangs until its
-   * own timeout).
+   * own timeout). 'throttle-public' = public requests are answered 429 by the server itself, never
+   * forwarded (loca.lt's own rate limit).
    */
   setFault(fault: TunnelFault): void;
   /** Marks a name as taken by someone else, so asking for it yields a random id. */
@@ -420,6 +422,11 @@ export async function startTunnelServer(options: TunnelServerOptions = {}): Prom
     const id = publicId(req.headers.host);
     if (id === undefined) {
       handleApi(req, res);
+      return;
+    }
+    if (fault === 'throttle-public') {
+      req.resume();
+      sendText(res, 429, 'Too Many Requests');
       return;
     }
     const client = clients.get(id);

@@ -12,6 +12,7 @@ import {
   type PushPayload,
   type SavedExport,
   type SaveExport,
+  type SelfTestResult,
   type Status,
   type TestEventResult,
 } from '../../shared/api.ts';
@@ -44,6 +45,8 @@ export interface FakeMonitor {
   events: StoredEvent[];
   status: Status;
   testResult: TestEventResult;
+  /** What checkTunnel finds; like the monitor, it also lands in the tunnel status, pushed. */
+  selfTestResult: SelfTestResult;
 }
 
 const BASE_TIME = Date.parse('2024-01-15T10:00:00Z');
@@ -107,6 +110,7 @@ export function createFakeMonitor(initial: { events?: StoredEvent[]; status?: Pa
       message: 'The test event arrived and was stored.',
       eventId: null,
     } as TestEventResult,
+    selfTestResult: { ok: true, at: '2024-01-15T10:00:00.000Z', rttMs: 120, error: null } as SelfTestResult,
   };
 
   function counts(): Status['events'] {
@@ -187,6 +191,11 @@ export function createFakeMonitor(initial: { events?: StoredEvent[]; status?: Pa
       return { ...fake.status, events: counts() };
     },
     sendTestEvent: () => fake.testResult,
+    checkTunnel: () => {
+      fake.status = { ...fake.status, tunnel: { ...fake.status.tunnel, selfTest: fake.selfTestResult } };
+      push('status', { ...fake.status, events: counts() });
+      return fake.selfTestResult;
+    },
   };
 
   function method<M extends MonitorMethod>(name: M) {
@@ -209,6 +218,7 @@ export function createFakeMonitor(initial: { events?: StoredEvent[]; status?: Pa
     exportEvents: method('exportEvents'),
     regenerateWebhookUrl: method('regenerateWebhookUrl'),
     sendTestEvent: method('sendTestEvent'),
+    checkTunnel: method('checkTunnel'),
     subscribe(channel, listener) {
       const set = listeners.get(channel) ?? new Set();
       listeners.set(channel, set);

@@ -103,7 +103,7 @@ describe('Status view (first run)', () => {
     };
     render(<App transport={fake.transport} />);
     fireEvent.click(await screen.findByRole('button', { name: /Send a test event/ }));
-    expect(await screen.findByText(/Failed at the tunnel/)).toBeTruthy();
+    expect(await screen.findByText(/It did not get through the tunnel/)).toBeTruthy();
     expect(screen.getByText(/answered 504 without reaching this computer/)).toBeTruthy();
     const steps = within(screen.getByRole('list', { name: 'Where the test event got to' })).getAllByRole('listitem');
     expect(steps.map((step) => step.textContent)).toEqual([
@@ -111,6 +111,86 @@ describe('Status view (first run)', () => {
       'Receiver: not reached',
       'History: not reached',
     ]);
+  });
+
+  it('"Send a test event" refused by the receiver, sent locally: no tunnel stage, the receiver failed, with the reason', async () => {
+    const fake = createFakeMonitor();
+    fake.testResult = {
+      ok: false,
+      via: 'local',
+      failedAt: 'receiver',
+      status: 429,
+      message: 'The receiver refused it (429: too many deliveries, retry later).',
+      eventId: null,
+    };
+    render(<App transport={fake.transport} />);
+    fireEvent.click(await screen.findByRole('button', { name: /Send a test event/ }));
+    const text = await screen.findByText(/The receiver refused it\./);
+    expect(text.textContent).toBe(
+      'The receiver refused it. The receiver refused it (429: too many deliveries, retry later).',
+    );
+    const steps = within(screen.getByRole('list', { name: 'Where the test event got to' })).getAllByRole('listitem');
+    expect(steps.map((step) => step.textContent)).toEqual(['Receiver: failed here', 'History: not reached']);
+  });
+
+  it('"Send a test event" that arrived but could not be stored: through tunnel and receiver, failed at the history', async () => {
+    const fake = createFakeMonitor();
+    fake.testResult = {
+      ok: false,
+      via: 'public',
+      failedAt: 'history',
+      status: 503,
+      message: 'The receiver got it but could not store it (503: could not store the event, retry later).',
+      eventId: null,
+    };
+    render(<App transport={fake.transport} />);
+    fireEvent.click(await screen.findByRole('button', { name: /Send a test event/ }));
+    expect(await screen.findByText(/It arrived but could not be stored\./)).toBeTruthy();
+    const steps = within(screen.getByRole('list', { name: 'Where the test event got to' })).getAllByRole('listitem');
+    expect(steps.map((step) => step.textContent)).toEqual([
+      'Tunnel: passed',
+      'Receiver: passed',
+      'History: failed here',
+    ]);
+  });
+
+  it('"Check the tunnel now" runs the self-test and shows its result and round trip', async () => {
+    const fake = createFakeMonitor();
+    render(<App transport={fake.transport} />);
+    expect(await screen.findByText(/Not checked yet/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Check the tunnel now' }));
+    expect(await screen.findByText(/through the tunnel and back in 120 ms/)).toBeTruthy();
+    expect(fake.callsTo('checkTunnel')).toEqual([{}]);
+
+    fake.selfTestResult = {
+      ok: false,
+      at: '2024-01-15T10:05:00.000Z',
+      rttMs: null,
+      error: 'no answer through the tunnel server in 10 s',
+    };
+    fireEvent.click(screen.getByRole('button', { name: 'Check the tunnel now' }));
+    expect(await screen.findByText(/did not get through \(no answer through the tunnel server in 10 s\)/)).toBeTruthy();
+  });
+
+  it('offers no tunnel check without a tunnel', async () => {
+    const fake = createFakeMonitor({
+      status: {
+        webhookUrl: null,
+        tunnel: {
+          provider: 'none',
+          state: 'stopped',
+          publicUrl: null,
+          since: '2024-01-15T09:00:00.000Z',
+          attempts: 0,
+          lastError: null,
+          urlChanged: null,
+          selfTest: null,
+        },
+      },
+    });
+    render(<App transport={fake.transport} />);
+    await screen.findByText(/SingleFile cannot use this address/);
+    expect(screen.queryByRole('button', { name: 'Check the tunnel now' })).toBeNull();
   });
 
   it('"Send a test event" that works links to the stored event', async () => {
