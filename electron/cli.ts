@@ -1,14 +1,11 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type EventQuery, SEARCH_LIMITS, type Status } from '../shared/api.ts';
 import { CATEGORIES, type Category, describeEventType, keyFields, type StoredEvent } from '../shared/events.ts';
 import { createDashboard, type Dashboard } from './core/dashboard.ts';
 import { defaultDataDir } from './core/data-dir.ts';
-import { searchJson, writeExport } from './core/export-format.ts';
+import { exportToFile, searchJson, writeExport } from './core/export-format.ts';
 import { createLogger } from './core/log.ts';
 import { createMonitor, HISTORY_FILE, lastKnownUrls, type TunnelChoice } from './core/monitor.ts';
 import { openStore, type Store } from './core/store.ts';
@@ -295,25 +292,16 @@ async function exportEvents(args: readonly string[], io: CliIo): Promise<number>
   const query = toQuery(positionals, values);
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out must not be empty');
   const store = openStore(join(dataDir(values['data-dir']), HISTORY_FILE));
-  // Written beside the target and renamed at the end, so a failed export never leaves half a file.
-  const partial = values.out ? `${values.out}.partial` : null;
-  const sink = partial ? createWriteStream(partial) : null;
-  const write = (text: string) => (sink ? sink.write(text) : io.stdout.write(text));
-  let count = 0;
+  let count: number;
   try {
-    try {
-      count = writeExport(store, format, query, write);
-    } finally {
-      await store.close();
-      if (sink) {
-        sink.end();
-        await finished(sink);
-      }
-    }
-    if (partial && values.out) await rename(partial, values.out);
-  } catch (error) {
-    if (partial) await rm(partial, { force: true });
-    throw error;
+    // To a file: streamed with backpressure, through a `.partial` file renamed at the end, so a
+    // large export is never held in memory and a failed one never leaves half a file. To stdout,
+    // whose writes Node makes synchronously for files and pipes, page by page as the search does.
+    count = values.out
+      ? await exportToFile(async (page) => store.search(page), format, query, values.out)
+      : writeExport(store, format, query, (text) => io.stdout.write(text));
+  } finally {
+    await store.close();
   }
   if (values.out) io.stderr.write(`Exported ${count} event${count === 1 ? '' : 's'} to ${values.out}\n`);
   return 0;

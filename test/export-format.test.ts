@@ -240,6 +240,18 @@ describe("streamExport: the window's export, a page at a time", () => {
     expect(JSON.parse(sink.text())).toEqual([]);
   });
 
+  it("stops at the query's limit (the CLI's --limit), across pages, and closes the file whole", async () => {
+    for (const limit of [1, 500, 501, 1_000]) {
+      const { listEvents, counter } = source();
+      const sink = reader();
+      expect(await streamExport(listEvents, 'json', { limit }, sink.out)).toBe(limit);
+      expect((JSON.parse(sink.text()) as Array<{ id: number }>).map((e) => e.id)).toEqual(
+        history.slice(0, limit).map((e) => e.id),
+      );
+      expect(counter.pages).toBe(Math.ceil(limit / 500));
+    }
+  });
+
   it('lets the event loop run between pages, even for a reader that takes everything at once', async () => {
     const { listEvents, counter } = source();
     const exporting = streamExport(listEvents, 'csv', {}, reader().out);

@@ -144,19 +144,23 @@ export type ExportSink = Pick<Writable, 'write' | 'once' | 'off' | 'destroyed'>;
 export async function streamExport(
   listEvents: ListEvents,
   format: 'csv' | 'json',
-  query: Omit<EventQuery, 'limit' | 'cursor'>,
+  query: Omit<EventQuery, 'cursor'>,
   out: ExportSink,
 ): Promise<number> {
   const writer = exportWriter(format);
   await send(out, writer.open());
+  // The CLI's `--limit` bounds an export as it bounds a search; the window sends none.
+  let remaining = query.limit ?? Number.POSITIVE_INFINITY;
   let cursor: string | undefined;
   do {
-    const page = await listEvents({ ...query, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+    const limit = Math.min(PAGE_SIZE, remaining);
+    const page = await listEvents({ ...query, limit, ...(cursor ? { cursor } : {}) });
     let waited = false;
     // One write per event, never one string per page: a page of large events could pass the
     // longest string V8 makes.
     for (const event of page.events) waited = (await send(out, writer.event(event))) || waited;
-    cursor = page.nextCursor ?? undefined;
+    remaining -= page.events.length;
+    cursor = remaining > 0 ? (page.nextCursor ?? undefined) : undefined;
     if (!cursor) waited = (await send(out, writer.close())) || waited;
     // A reader that takes every write at once never makes us wait, and the pages settle as
     // microtasks: without this turn of the event loop no request would get in until the end.
@@ -201,7 +205,7 @@ export class ExportAbortedError extends Error {
 export async function exportToFile(
   listEvents: ListEvents,
   format: 'csv' | 'json',
-  query: Omit<EventQuery, 'limit' | 'cursor'>,
+  query: Omit<EventQuery, 'cursor'>,
   path: string,
 ): Promise<number> {
   const partial = `${path}.partial`;
