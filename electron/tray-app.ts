@@ -1,16 +1,10 @@
 import type { MonitorMethod, Status } from '../shared/api.ts';
 import type { StoredEvent } from '../shared/events.ts';
+import { PAUSED_UNTIL_RESUMED, pauseUntil } from '../shared/notification-switches.ts';
 import type { Settings } from '../shared/settings.ts';
 import type { Logger } from './core/log.ts';
 import type { Monitor } from './core/monitor.ts';
-import {
-  createNotificationPolicy,
-  type NotifyDecision,
-  PAUSED_UNTIL_RESUMED,
-  type PolicyClock,
-  pauseUntil,
-  systemClock,
-} from './core/notify.ts';
+import { createNotificationPolicy, type NotifyDecision, type PolicyClock, systemClock } from './core/notify.ts';
 import type { LoginItem } from './login-item.ts';
 import type { Notifier } from './notifications.ts';
 import type { TrayController } from './tray.ts';

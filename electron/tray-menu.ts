@@ -1,6 +1,7 @@
 import type { Status } from '../shared/api.ts';
 import { describeEventType, keyFields, type StoredEvent } from '../shared/events.ts';
-import { isPaused, type NotificationSettings, PAUSED_UNTIL_RESUMED, type PauseChoice, trimTo } from './core/notify.ts';
+import { PAUSED_UNTIL_RESUMED, type PauseChoice } from '../shared/notification-switches.ts';
+import { isPaused, type NotificationSettings, trimTo } from './core/notify.ts';
 
 /**
  * What the tray shows, as plain data: the icon's state, its tooltip and title, and the menu as

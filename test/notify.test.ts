@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_EVENT_TYPE as MONITOR_TEST_EVENT_TYPE } from '../electron/core/monitor.ts';
 import {
-  categoryState,
   createNotificationPolicy,
   digestNotification,
   escapeMarkup,
@@ -13,20 +12,23 @@ import {
   type NotificationSettings,
   type NotifyDecision,
   noticeType,
-  PAUSED_UNTIL_RESUMED,
   type PolicyClock,
-  pauseUntil,
   RECEIVER_NOTICE_TYPE,
   TEST_EVENT_TYPE,
   TUNNEL_NOTICE_TYPE,
   trimTo,
   typeNotifies,
   verdict,
-  withCategory,
 } from '../electron/core/notify.ts';
-import * as windowCopy from '../renderer/notification-switches.ts';
 import type { Notice } from '../shared/api.ts';
 import { CATEGORIES, EVENT_CATALOG, type StoredEvent } from '../shared/events.ts';
+import {
+  categoryState,
+  PAUSED_UNTIL_RESUMED,
+  pauseUntil,
+  typeSwitchedOn,
+  withCategory,
+} from '../shared/notification-switches.ts';
 import { DEFAULT_SETTINGS } from '../shared/settings.ts';
 import { loadFixtures } from './helpers/fixtures.ts';
 
@@ -120,37 +122,23 @@ describe('rules per type and category', () => {
     for (const category of CATEGORIES) expect(['on', 'off', 'mixed']).toContain(categoryState(base, category));
   });
 
-  it("the window's copy of the switches (renderer/notification-switches.ts) reads them as the policy does", () => {
+  it("the window's switches (typeSwitchedOn) are the policy's, but for the app's own kinds", () => {
     const variants: NotificationSettings[] = [
       base,
       settingsWith({ types: { 'order.completed': false, 'task.created': true } }),
       settingsWith({ types: { 'category:Other': true, 'category:Orders': false } }),
       settingsWith({ defaultOn: [], types: { 'document.updated': true } }),
     ];
-    for (const category of CATEGORIES) {
-      for (const on of [true, false]) variants.push({ ...base, types: withCategory(base.types, category, on) });
-    }
     const types = [...EVENT_CATALOG.map((info) => info.type), 'invoice.paid', 'document.archived'];
     for (const settings of variants) {
-      for (const type of types)
-        expect(windowCopy.typeNotifies(settings, type), type).toBe(typeNotifies(settings, type));
-      for (const category of CATEGORIES) {
-        expect(windowCopy.categoryState(settings, category), category).toBe(categoryState(settings, category));
-        for (const on of [true, false]) {
-          expect(windowCopy.withCategory(settings.types, category, on)).toEqual(
-            withCategory(settings.types, category, on),
-          );
-        }
-      }
+      for (const type of types) expect(typeSwitchedOn(settings, type), type).toBe(typeNotifies(settings, type));
     }
-    expect(windowCopy.PAUSED_UNTIL_RESUMED).toBe(PAUSED_UNTIL_RESUMED);
-    // Every half hour of two days, across a change of the clocks where the machine has one.
-    for (let at = Date.UTC(2024, 2, 30, 0); at < Date.UTC(2024, 3, 1, 0); at += 30 * 60_000) {
-      for (const choice of ['hour', 'tomorrow', 'resume'] as const) {
-        expect(windowCopy.pauseUntil(choice, at), `${choice} at ${new Date(at).toISOString()}`).toBe(
-          pauseUntil(choice, at),
-        );
-      }
+    // "Other" off silences unknown SingleFile types, never the test event or the app's notices.
+    const otherOff = settingsWith({ types: { 'category:Other': false } });
+    expect(typeSwitchedOn(otherOff, 'invoice.paid')).toBe(false);
+    for (const own of [TEST_EVENT_TYPE, TUNNEL_NOTICE_TYPE, RECEIVER_NOTICE_TYPE]) {
+      expect(typeSwitchedOn(otherOff, own), own).toBe(false);
+      expect(typeNotifies(otherOff, own), own).toBe(true);
     }
   });
 });

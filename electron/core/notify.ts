@@ -1,5 +1,6 @@
 import type { Notice } from '../../shared/api.ts';
-import { type Category, describeEventType, EVENT_CATALOG, keyFields, type StoredEvent } from '../../shared/events.ts';
+import { describeEventType, EVENT_CATALOG, keyFields, type StoredEvent } from '../../shared/events.ts';
+import { typeSwitchedOn } from '../../shared/notification-switches.ts';
 import type { Settings } from '../../shared/settings.ts';
 
 /**
@@ -11,12 +12,6 @@ import type { Settings } from '../../shared/settings.ts';
  */
 
 export type NotificationSettings = Settings['notifications'];
-
-/**
- * `pausedUntil` for "Pause until I resume". A finite number because settings travel as JSON,
- * where Infinity turns into null (= not paused); year 287396 is far enough.
- */
-export const PAUSED_UNTIL_RESUMED = Number.MAX_SAFE_INTEGER;
 
 /** The key of tunnel notices in `types` and `quietHours.allowTypes`; on unless set to false. */
 export const TUNNEL_NOTICE_TYPE = 'tunnel';
@@ -40,61 +35,22 @@ export function noticeType(notice: Pick<Notice, 'kind'>): string {
  */
 export const TEST_EVENT_TYPE = 'monitor.test';
 
-/** `types` key for a whole category: the switch for event types the catalog does not know yet. */
-export function categoryKey(category: Category): string {
-  return `category:${category}`;
-}
-
 /** What a notification says; `eventId` is the event a click opens (null: the history). */
 export type NotifyDecision = Notice & { eventId: number | null };
 
 // ---------------------------------------------------------------------------------------------
 // Rules
 
+/** The app's own kinds: on unless switched off by name, whatever the "Other" category says. */
+const ALWAYS_ON = new Set([TEST_EVENT_TYPE, TUNNEL_NOTICE_TYPE, RECEIVER_NOTICE_TYPE]);
+
 export function typeNotifies(settings: NotificationSettings, type: string): boolean {
-  if (Object.hasOwn(settings.types, type)) return settings.types[type] === true;
-  if (type === TEST_EVENT_TYPE || type === TUNNEL_NOTICE_TYPE || type === RECEIVER_NOTICE_TYPE) return true;
-  const byCategory = categoryKey(describeEventType(type).category);
-  if (Object.hasOwn(settings.types, byCategory)) return settings.types[byCategory] === true;
-  return settings.defaultOn.includes(type);
-}
-
-/** A category switch sets every type of the category, and the category's key for new types. */
-export function withCategory(types: Record<string, boolean>, category: Category, on: boolean): Record<string, boolean> {
-  const next = { ...types, [categoryKey(category)]: on };
-  for (const info of EVENT_CATALOG) if (info.category === category) next[info.type] = on;
-  return next;
-}
-
-/** For a category checkbox: all of its known types on, all off, or some of each. */
-export function categoryState(settings: NotificationSettings, category: Category): 'on' | 'off' | 'mixed' {
-  const types = EVENT_CATALOG.filter((info) => info.category === category).map((info) => info.type);
-  // "Other" has no known types: its key alone decides.
-  if (types.length === 0) return settings.types[categoryKey(category)] === true ? 'on' : 'off';
-  const on = types.filter((type) => typeNotifies(settings, type)).length;
-  return on === types.length ? 'on' : on === 0 ? 'off' : 'mixed';
+  if (!Object.hasOwn(settings.types, type) && ALWAYS_ON.has(type)) return true;
+  return typeSwitchedOn(settings, type);
 }
 
 export function isPaused(settings: NotificationSettings, nowMs: number): boolean {
   return settings.pausedUntil !== null && settings.pausedUntil > nowMs;
-}
-
-export type PauseChoice = 'hour' | 'tomorrow' | 'resume';
-
-/** The hour of "until tomorrow": the start of a working day. */
-const TOMORROW_HOUR = 8;
-/** Before this hour a pause "until tomorrow" ends this morning: it is still the night before. */
-const NIGHT_ENDS_HOUR = 4;
-
-/** `pausedUntil` for a choice of the "Pause notifications" menu, in local time. */
-export function pauseUntil(choice: PauseChoice, nowMs: number): number {
-  if (choice === 'hour') return nowMs + 60 * 60 * 1000;
-  if (choice === 'resume') return PAUSED_UNTIL_RESUMED;
-  const end = new Date(nowMs);
-  // Date arithmetic in local time keeps 08:00 right across a daylight-saving change.
-  if (end.getHours() >= NIGHT_ENDS_HOUR) end.setDate(end.getDate() + 1);
-  end.setHours(TOMORROW_HOUR, 0, 0, 0);
-  return end.getTime();
 }
 
 /** Minutes since local midnight. */

@@ -1,20 +1,20 @@
 import { useEffect, useId, useState } from 'react';
 import type { Status } from '../../shared/api.ts';
 import { CATEGORIES, EVENT_CATALOG } from '../../shared/events.ts';
+import {
+  categoryState,
+  PAUSED_UNTIL_RESUMED,
+  type PauseChoice,
+  pauseUntil,
+  typeSwitchedOn,
+  withCategory,
+} from '../../shared/notification-switches.ts';
 import { type Settings, type SettingsPatch, SettingsPatchSchema } from '../../shared/settings.ts';
 import { Icon } from '../components/Icons.tsx';
 import { NumberSetting, type SaveSettings, TextSetting } from '../components/SettingFields.tsx';
 import { GroupSwitch, Switch } from '../components/Switch.tsx';
 import { useToast } from '../components/Toaster.tsx';
 import { useApi } from '../hooks/transport.tsx';
-import {
-  categoryState,
-  PAUSED_UNTIL_RESUMED,
-  type PauseChoice,
-  pauseUntil,
-  typeNotifies,
-  withCategory,
-} from '../notification-switches.ts';
 import { SecuritySection } from './SecuritySettings.tsx';
 
 /** Every change is saved at once and confirmed; a refused one says why and puts the old value back. */
@@ -179,7 +179,7 @@ function NotificationSection({ settings, save }: { settings: Settings; save: Sav
                       key={info.type}
                       label={info.name}
                       description={info.trigger}
-                      checked={typeNotifies(notifications, info.type)}
+                      checked={typeSwitchedOn(notifications, info.type)}
                       onChange={(on) =>
                         save(
                           { notifications: { types: { ...notifications.types, [info.type]: on } } },

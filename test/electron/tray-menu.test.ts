@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { PAUSED_UNTIL_RESUMED } from '../../electron/core/notify.ts';
 import {
   buildTrayMenu,
   menuLabel,
@@ -15,6 +14,7 @@ import {
   UNREAD_BADGE_MAX,
 } from '../../electron/tray-menu.ts';
 import type { Status } from '../../shared/api.ts';
+import { PAUSED_UNTIL_RESUMED } from '../../shared/notification-switches.ts';
 import { DEFAULT_SETTINGS } from '../../shared/settings.ts';
 import { statusOf, storedEvent } from './fakes.ts';
 

@@ -1,7 +1,7 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { App } from '../../renderer/App.tsx';
-import { PAUSED_UNTIL_RESUMED } from '../../renderer/notification-switches.ts';
+import { PAUSED_UNTIL_RESUMED } from '../../shared/notification-switches.ts';
 import { createFakeMonitor } from './fake-monitor.ts';
 
 function openSettings() {
