@@ -1,5 +1,19 @@
 import { useEffect, useId, useRef } from 'react';
 
+/** A switch's label and optional description, tied to its input by `id` (and `${id}-desc`). */
+function SwitchText({ id, label, description }: { id: string; label: string; description?: string | undefined }) {
+  return (
+    <div className="switch-text">
+      <label htmlFor={id}>{label}</label>
+      {description ? (
+        <p className="muted small" id={`${id}-desc`}>
+          {description}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 /** An on/off setting: a real checkbox (for keyboards and screen readers) drawn as a switch. */
 export function Switch({
   label,
@@ -17,14 +31,7 @@ export function Switch({
   const id = useId();
   return (
     <div className="switch-row">
-      <div className="switch-text">
-        <label htmlFor={id}>{label}</label>
-        {description ? (
-          <p className="muted small" id={`${id}-desc`}>
-            {description}
-          </p>
-        ) : null}
-      </div>
+      <SwitchText id={id} label={label} description={description} />
       <input
         id={id}
         type="checkbox"
@@ -65,14 +72,7 @@ export function GroupSwitch({
   });
   return (
     <div className="switch-row group-switch">
-      <div className="switch-text">
-        <label htmlFor={id}>{label}</label>
-        {description ? (
-          <p className="muted small" id={`${id}-desc`}>
-            {description}
-          </p>
-        ) : null}
-      </div>
+      <SwitchText id={id} label={label} description={description} />
       <input
         ref={input}
         id={id}

@@ -3,6 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { App } from '../../renderer/App.tsx';
 import { createFakeMonitor } from './fake-monitor.ts';
 
+/** The status of `serve --tunnel none`: no public URL, so no URL for SingleFile. */
+const NO_TUNNEL = {
+  webhookUrl: null,
+  tunnel: {
+    provider: 'none',
+    state: 'stopped',
+    publicUrl: null,
+    since: '2024-01-15T09:00:00.000Z',
+    attempts: 0,
+    lastError: null,
+    urlChanged: null,
+    selfTest: null,
+  },
+} as const;
+
 describe('Status view (first run)', () => {
   it('shows the webhook URL large with a Copy button, and the tunnel state in words', async () => {
     const fake = createFakeMonitor();
@@ -30,21 +45,7 @@ describe('Status view (first run)', () => {
   });
 
   it('without a tunnel, says SingleFile cannot use the local URL', async () => {
-    const fake = createFakeMonitor({
-      status: {
-        webhookUrl: null,
-        tunnel: {
-          provider: 'none',
-          state: 'stopped',
-          publicUrl: null,
-          since: '2024-01-15T09:00:00.000Z',
-          attempts: 0,
-          lastError: null,
-          urlChanged: null,
-          selfTest: null,
-        },
-      },
-    });
+    const fake = createFakeMonitor({ status: NO_TUNNEL });
     render(<App transport={fake.transport} />);
     expect((await screen.findByText(/webhooks\/TOKEN$/)).textContent).toBe('http://127.0.0.1:40001/webhooks/TOKEN');
     expect(screen.getByRole('heading', { name: 'Local webhook URL' })).toBeTruthy();
@@ -173,21 +174,7 @@ describe('Status view (first run)', () => {
   });
 
   it('offers no tunnel check without a tunnel', async () => {
-    const fake = createFakeMonitor({
-      status: {
-        webhookUrl: null,
-        tunnel: {
-          provider: 'none',
-          state: 'stopped',
-          publicUrl: null,
-          since: '2024-01-15T09:00:00.000Z',
-          attempts: 0,
-          lastError: null,
-          urlChanged: null,
-          selfTest: null,
-        },
-      },
-    });
+    const fake = createFakeMonitor({ status: NO_TUNNEL });
     render(<App transport={fake.transport} />);
     await screen.findByText(/SingleFile cannot use this address/);
     expect(screen.queryByRole('button', { name: 'Check the tunnel now' })).toBeNull();
