@@ -1,5 +1,6 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import type { SettingsPatch } from '../../shared/settings.ts';
+import { useSyncedState } from '../hooks/useSyncedState.ts';
 
 /** Saves a change at once and confirms it with `confirmation`; false when it was refused (and said why). */
 export type SaveSettings = (patch: SettingsPatch, confirmation: string) => Promise<boolean>;
@@ -22,9 +23,8 @@ export function TextSetting({
   onSave(value: string): Promise<boolean>;
 }) {
   const id = useId();
-  const [draft, setDraft] = useState(value);
+  const [draft, setDraft] = useSyncedState(value);
   const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => setDraft(value), [value]);
   const commit = async () => {
     const next = draft.trim();
     const why = next === value ? null : (validate?.(next) ?? null);
@@ -77,8 +77,7 @@ export function NumberSetting({
   onSave(value: number): Promise<boolean>;
 }) {
   const id = useId();
-  const [draft, setDraft] = useState(String(value));
-  useEffect(() => setDraft(String(value)), [value]);
+  const [draft, setDraft] = useSyncedState(String(value));
   const commit = async () => {
     const next = Number(draft);
     if (next === value) return;

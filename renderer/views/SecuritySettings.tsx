@@ -1,7 +1,8 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { type Settings, type SignatureMode, SigningSecretSchema } from '../../shared/settings.ts';
 import { NumberSetting, type SaveSettings, TextSetting } from '../components/SettingFields.tsx';
 import { Switch } from '../components/Switch.tsx';
+import { useSyncedState } from '../hooks/useSyncedState.ts';
 
 const MODE_NAMES: Record<SignatureMode, string> = {
   off: 'Off (the secret URL is the only check)',
@@ -18,10 +19,9 @@ const DEFAULT_RATE = 6_000;
 export function SecuritySection({ settings, save }: { settings: Settings; save: SaveSettings }) {
   const { signature, rateLimit } = settings.security;
   const id = useId();
-  const [mode, setMode] = useState<SignatureMode>(signature.mode);
+  const [mode, setMode] = useSyncedState<SignatureMode>(signature.mode);
   const [secret, setSecret] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => setMode(signature.mode), [signature.mode]);
   const waitingForSecret = mode !== 'off' && !signature.hasSecret;
 
   const chooseMode = async (next: SignatureMode) => {
