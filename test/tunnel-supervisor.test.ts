@@ -236,8 +236,10 @@ describe('tunnel supervisor', () => {
     };
     const h = harness(provider, memory({ subdomain: 'sfm-name', publicUrl: null }).store, healthyProbe);
     h.supervisor.start();
-    await new Promise((resolve) => setTimeout(resolve, FAST.offlineNoticeAfterMs * 2));
+    // Waited for, not slept on: a loaded machine may run the notice's timer late.
+    await h.waitFor(() => h.notices.length > 0, 'the offline notice');
     expect(h.notices.map((n) => n.kind)).toEqual(['tunnel-offline']);
+    expect(h.supervisor.status().state).not.toBe('online');
     up = true;
     await h.waitFor((s) => s.state === 'online', 'online');
     h.supervisor.stop();
