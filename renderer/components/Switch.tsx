@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef } from 'react';
+import { useId, useLayoutEffect, useRef } from 'react';
 
 /** A switch's label and optional description, tied to its input by `id` (and `${id}-desc`). */
 function SwitchText({ id, label, description }: { id: string; label: string; description?: string | undefined }) {
@@ -65,9 +65,11 @@ export function GroupSwitch({
 }) {
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
-  // `indeterminate` has no HTML attribute: it is set on the element, after every render, since a
-  // click clears it even when the change is then refused and the state stays mixed.
-  useEffect(() => {
+  // `indeterminate` has no HTML attribute: it is set on the element after every render, since a
+  // click clears it even when the change is then refused and the state stays mixed. In a layout
+  // effect, which runs within the commit: a passive one runs a moment later, and whoever looks in
+  // between (a person, a screen reader, a test) would see a plain unchecked box.
+  useLayoutEffect(() => {
     if (input.current) input.current.indeterminate = state === 'mixed';
   });
   return (

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/react';
-import { createRoot } from 'react-dom/client';
 import { describe, expect, it } from 'vitest';
 import { useSyncedState } from '../../renderer/hooks/useSyncedState.ts';
+import { atFirstCommit } from './first-commit.ts';
 
 function Draft({ saved }: { saved: string }) {
   const [draft, setDraft] = useSyncedState(saved);
@@ -30,35 +30,13 @@ describe('useSyncedState', () => {
   });
 
   it("keeps an edit made before the first render's effects ran", async () => {
-    // As in the Settings view: rendered at default priority (after a fetch), so its effects run a
-    // moment after the commit. An edit in that moment (here: at once, from a MutationObserver)
-    // must stay; an effect that copied the saved value in after mounting would put "a" back.
-    const scope = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
-    const actEnvironment = scope.IS_REACT_ACT_ENVIRONMENT;
-    scope.IS_REACT_ACT_ENVIRONMENT = false;
-    const container = document.createElement('div');
-    document.body.append(container);
-    const root = createRoot(container);
-    try {
-      const appeared = new Promise<HTMLInputElement>((resolve) => {
-        const observer = new MutationObserver(() => {
-          const input = container.querySelector('input');
-          if (!input) return;
-          observer.disconnect();
-          resolve(input);
-        });
-        observer.observe(container, { childList: true, subtree: true });
-      });
-      root.render(<Draft saved="a" />);
-      const input = await appeared;
+    // An effect that copied the saved value in after mounting would run after this edit and put
+    // "a" back (the Settings view's flaky tests).
+    let input: HTMLInputElement | null = null;
+    await atFirstCommit(<Draft saved="a" />, 'input', (found) => {
+      input = found as HTMLInputElement;
       fireEvent.change(input, { target: { value: 'typed at once' } });
-      // Let every effect and update that React scheduled run before looking.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(input.value).toBe('typed at once');
-    } finally {
-      root.unmount();
-      container.remove();
-      scope.IS_REACT_ACT_ENVIRONMENT = actEnvironment;
-    }
+    });
+    expect((input as HTMLInputElement | null)?.value).toBe('typed at once');
   });
 });
