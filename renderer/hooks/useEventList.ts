@@ -3,6 +3,7 @@ import type { MonitorApi } from '../../shared/api.ts';
 import type { StoredEvent } from '../../shared/events.ts';
 import { type HistoryQuery, liveMatch, sameQuery, toEventQuery } from '../router.ts';
 import { usePush, useResync } from './transport.tsx';
+import { errorText } from './useAction.ts';
 
 export interface EventList {
   events: StoredEvent[];
@@ -60,7 +61,7 @@ export function useEventList(api: MonitorApi, query: HistoryQuery): EventList {
           if (mine !== generation.current) return;
           busy.current = false;
           setLoading(false);
-          setError(failure instanceof Error ? failure.message : String(failure));
+          setError(errorText(failure));
         },
       );
     },

@@ -5,6 +5,7 @@ import { CopyButton } from '../components/CopyButton.tsx';
 import { Icon } from '../components/Icons.tsx';
 import { formatDateTime } from '../format.ts';
 import { useApi } from '../hooks/transport.tsx';
+import { errorText } from '../hooks/useAction.ts';
 import { eventName, isTestEvent } from '../names.ts';
 
 /**
@@ -45,7 +46,7 @@ export function EventDetail({
           );
         }
       },
-      (failure: unknown) => current && setError(failure instanceof Error ? failure.message : String(failure)),
+      (failure: unknown) => current && setError(errorText(failure)),
     );
     return () => {
       current = false;

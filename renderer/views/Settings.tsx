@@ -15,6 +15,7 @@ import { NumberSetting, type SaveSettings, TextSetting } from '../components/Set
 import { GroupSwitch, Switch } from '../components/Switch.tsx';
 import { useToast } from '../components/Toaster.tsx';
 import { useApi } from '../hooks/transport.tsx';
+import { errorText } from '../hooks/useAction.ts';
 import { SecuritySection } from './SecuritySettings.tsx';
 
 /** Every change is saved at once and confirmed; a refused one says why and puts the old value back. */
@@ -38,7 +39,7 @@ export function SettingsView({ status }: { status: Status | null }) {
       toast({ tone: 'success', title: 'Saved', body: confirmation });
       return true;
     } catch (failure) {
-      toast({ tone: 'error', title: 'Not saved', body: failure instanceof Error ? failure.message : String(failure) });
+      toast({ tone: 'error', title: 'Not saved', body: errorText(failure) });
       return false;
     }
   };
@@ -280,7 +281,7 @@ function TunnelSection({ settings, status, save }: { settings: Settings; status:
         body: `Paste it into SingleFile now: ${next.webhookUrl ?? next.receiver.localUrl ?? ''}`,
       });
     } catch (failure) {
-      toast({ tone: 'error', title: 'No new URL', body: failure instanceof Error ? failure.message : String(failure) });
+      toast({ tone: 'error', title: 'No new URL', body: errorText(failure) });
     }
   };
   return (

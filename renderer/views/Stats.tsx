@@ -4,6 +4,7 @@ import { CATEGORIES } from '../../shared/events.ts';
 import { BarChart, type DayBar } from '../components/BarChart.tsx';
 import { formatDateTime, formatDuration } from '../format.ts';
 import { useApi, usePush } from '../hooks/transport.tsx';
+import { errorText } from '../hooks/useAction.ts';
 
 const DAYS = 30;
 
@@ -36,7 +37,7 @@ export function StatsView() {
         setStats(s);
         setError(null);
       },
-      (failure: unknown) => setError(failure instanceof Error ? failure.message : String(failure)),
+      (failure: unknown) => setError(errorText(failure)),
     );
   }, [api]);
   useEffect(() => {

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
-import type { SelfTestResult, Status, TestEventResult } from '../../shared/api.ts';
+import type { SelfTestResult, Status } from '../../shared/api.ts';
 import type { StoredEvent } from '../../shared/events.ts';
 import { CopyButton } from '../components/CopyButton.tsx';
 import { Icon } from '../components/Icons.tsx';
 import { describeTunnel, formatRelative } from '../format.ts';
 import { useApi, usePush } from '../hooks/transport.tsx';
+import { useAction } from '../hooks/useAction.ts';
 import { eventName } from '../names.ts';
 import { SETUP_STEPS } from '../setup-steps.ts';
 
@@ -80,20 +81,7 @@ function WebhookCard({ status }: { status: Status }) {
 function TunnelCheck({ tunnel }: { tunnel: Status['tunnel'] }) {
   const api = useApi();
   // The answer to "check now"; the status push brings the same result, and later periodic ones.
-  const [checked, setChecked] = useState<SelfTestResult | null>(null);
-  const [checking, setChecking] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const check = async () => {
-    setChecking(true);
-    setError(null);
-    try {
-      setChecked(await api.checkTunnel({}));
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    } finally {
-      setChecking(false);
-    }
-  };
+  const { result: checked, running: checking, error, run: check } = useAction(() => api.checkTunnel({}));
   const last = newest(tunnel.selfTest, checked);
   return (
     <p className="tunnel-check small">
@@ -189,20 +177,7 @@ const FAILED_AT: Record<Stage, string> = {
 
 function TestEventCard() {
   const api = useApi();
-  const [result, setResult] = useState<TestEventResult | null>(null);
-  const [sending, setSending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const send = async () => {
-    setSending(true);
-    setError(null);
-    try {
-      setResult(await api.sendTestEvent({}));
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    } finally {
-      setSending(false);
-    }
-  };
+  const { result, running: sending, error, run: send } = useAction(() => api.sendTestEvent({}));
   // Sent to the local URL, it never went through a tunnel: no tunnel stage to show.
   const stages: readonly Stage[] = result?.via === 'local' ? STAGES.slice(1) : STAGES;
   const failedIndex = result?.failedAt ? stages.indexOf(result.failedAt) : -1;
